@@ -1,7 +1,9 @@
 /**
  * Enforces the import direction between the layers of src/ (style guide §4):
- *   internal → errors → observability → rpc → protocol → model → producer/consumer → managed
- * Each layer may import only from itself and from layers below it. `src/gen` (generated
+ *   internal → errors → model/observability → rpc → protocol → producer/consumer → managed
+ * Each layer may import only from itself and from layers below it. `model/` holds the plain
+ * public types (MessageInit, MessageView, SendReceipt); it imports only internal/ and errors,
+ * so the protocol converters can produce model types without model ever seeing gen types. `src/gen` (generated
  * protobuf code) may be imported only by rpc/, the protocol converters and the in-process
  * broker under testing/. Exits non-zero and lists every violation.
  */
@@ -16,9 +18,9 @@ const RANK: Record<string, number> = {
   errors: 1,
   version: 1,
   observability: 2,
+  model: 2,
   rpc: 3,
   protocol: 4,
-  model: 5,
   producer: 6,
   consumer: 6,
   managed: 7,
@@ -30,11 +32,14 @@ const RANK: Record<string, number> = {
 const GEN_ALLOWED = [/^rpc\//, /^protocol\/(convert|codec|telemetry)/, /^protocol\/.*-convert$/, /^testing\//];
 
 /** producer and consumer are siblings: neither imports the other. */
-const SIBLINGS: Array<[string, string]> = [['producer', 'consumer']];
+const SIBLINGS: Array<[string, string]> = [
+  ['producer', 'consumer'],
+  ['model', 'observability'],
+];
 
 function layerOf(rel: string): string {
   const first = rel.split('/')[0] ?? '';
-  return first.replace(/\.ts$/, '');
+  return first.replace(/\.(ts|js)$/, '');
 }
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -1,0 +1,171 @@
+/**
+ * Conversion between the public message types (`src/model`) and the wire `Message`
+ * (protocol notes §12.1 for sending, §13.3 for receiving).
+ *
+ * @packageDocumentation
+ */
+
+import { create } from '@bufbuild/protobuf';
+import { type Timestamp, timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import {
+  Encoding,
+  type Message,
+  MessageSchema,
+  MessageType as ProtoMessageType,
+  ResourceSchema,
+  SystemPropertiesSchema,
+} from '../../gen/apache/rocketmq/v2/definition_pb.js';
+import type { MessageType, PreparedMessage } from '../../model/message.js';
+import { MessageView } from '../../model/message-view.js';
+import { DEFAULT_MAX_DECOMPRESSED_SIZE, decompress } from './decompress.js';
+import { verifyDigest } from './digest.js';
+
+const TO_PROTO_TYPE: Readonly<Record<MessageType, ProtoMessageType>> = {
+  NORMAL: ProtoMessageType.NORMAL,
+  FIFO: ProtoMessageType.FIFO,
+  DELAY: ProtoMessageType.DELAY,
+  TRANSACTION: ProtoMessageType.TRANSACTION,
+  LITE: ProtoMessageType.LITE,
+  PRIORITY: ProtoMessageType.PRIORITY,
+};
+
+const FROM_PROTO_TYPE: ReadonlyMap<ProtoMessageType, MessageType> = new Map(
+  Object.entries(TO_PROTO_TYPE).map(([k, v]) => [v, k as MessageType]),
+);
+
+/** Per-attempt context of {@link toProtoMessage}. */
+export interface ToProtoMessageOptions {
+  /** The message's id, generated once and reused for every attempt. */
+  messageId: string;
+  /** The client's namespace (`''` for none). */
+  namespace?: string;
+  /** This host's name (the proxy falls back to the peer address when blank). */
+  bornHost: string;
+  /** Born timestamp of this attempt, epoch ms (re-stamped on every attempt). */
+  now: number;
+  /** Id of the queue chosen for this attempt (the proxy ignores it, but SDKs send it). */
+  queueId: number;
+}
+
+/**
+ * Encodes a validated message for one send attempt: system properties as in protocol notes §12.1
+ * (keys, message id, born timestamp/host, body encoding `IDENTITY`, queue id, message type, and the
+ * optional tag, delivery timestamp, message group, lite topic and priority), user properties, body
+ * unchanged and never compressed, no digest.
+ */
+export function toProtoMessage(message: PreparedMessage, options: ToProtoMessageOptions): Message {
+  return create(MessageSchema, {
+    topic: create(ResourceSchema, { resourceNamespace: options.namespace ?? '', name: message.topic }),
+    userProperties: { ...message.properties },
+    systemProperties: create(SystemPropertiesSchema, {
+      ...(message.tag === undefined ? {} : { tag: message.tag }),
+      keys: [...message.keys],
+      messageId: options.messageId,
+      bodyEncoding: Encoding.IDENTITY,
+      messageType: TO_PROTO_TYPE[message.type],
+      bornTimestamp: timestampFromMs(options.now),
+      bornHost: options.bornHost,
+      queueId: options.queueId,
+      ...(message.deliveryTimestamp === undefined
+        ? {}
+        : { deliveryTimestamp: timestampFromMs(message.deliveryTimestamp) }),
+      ...(message.messageGroup === undefined ? {} : { messageGroup: message.messageGroup }),
+      ...(message.liteTopic === undefined ? {} : { liteTopic: message.liteTopic }),
+      ...(message.priority === undefined ? {} : { priority: message.priority }),
+    }),
+    body: message.body,
+  });
+}
+
+/** Context of {@link fromProtoMessage}. */
+export interface FromProtoMessageOptions {
+  /** Key of the endpoints the message was received from. */
+  endpoint: string;
+  /** Bound on a decompressed body. @defaultValue {@link DEFAULT_MAX_DECOMPRESSED_SIZE} */
+  maxDecompressedSize?: number;
+}
+
+function toDate(ts: Timestamp | undefined): Date | undefined {
+  if (ts === undefined) return undefined;
+  const ms = timestampMs(ts);
+  return Number.isFinite(ms) ? new Date(ms) : undefined;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Decodes a received message (protocol notes §13.3). Never throws and never fails a batch:
+ *
+ * 1. the body digest is checked over the bytes as received: a mismatch marks the message `corrupted`
+ *    (body kept as received, no decompression); an unknown digest type is ignored;
+ * 2. if the body is marked `GZIP`, it is decompressed by magic bytes (see `decompress.ts`); a failure
+ *    marks the message `corrupted` with the raw body kept and the reason in `decodeError`;
+ * 3. missing optional fields are tolerated: `deliveryAttempt` defaults to 1, timestamps become `Date`s
+ *    or are left out.
+ *
+ * Should mapping fail unexpectedly anyway, the result is a `corrupted` view carrying what could be read.
+ */
+export function fromProtoMessage(msg: Message, options: FromProtoMessageOptions): MessageView {
+  try {
+    return decode(msg, options);
+  } catch (err) {
+    return new MessageView({
+      messageId: String(msg?.systemProperties?.messageId ?? ''),
+      topic: String(msg?.topic?.name ?? ''),
+      body: msg?.body instanceof Uint8Array ? toBuffer(msg.body) : Buffer.alloc(0),
+      receiptHandle: String(msg?.systemProperties?.receiptHandle ?? ''),
+      endpoint: options.endpoint,
+      corrupted: true,
+      decodeError: `message could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+}
+
+function decode(msg: Message, options: FromProtoMessageOptions): MessageView {
+  const sys = msg.systemProperties;
+  const raw = toBuffer(msg.body ?? new Uint8Array(0));
+  let body = raw;
+  let decodeError: string | undefined;
+
+  const verdict = verifyDigest(raw, sys?.bodyDigest);
+  if (verdict.status === 'mismatch') {
+    decodeError = `body ${verdict.algorithm} digest mismatch (expected ${verdict.expected}, got ${verdict.actual})`;
+  } else if (sys?.bodyEncoding === Encoding.GZIP) {
+    const result = decompress(raw, {
+      maxOutputLength: options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE,
+    });
+    if (result.ok) body = result.body;
+    else decodeError = result.error;
+  }
+
+  const attempt = sys?.deliveryAttempt;
+  const dlq = sys?.deadLetterQueue;
+  return new MessageView({
+    messageId: sys?.messageId ?? '',
+    topic: msg.topic?.name ?? '',
+    tag: sys?.tag,
+    keys: sys?.keys ?? [],
+    messageGroup: sys?.messageGroup,
+    liteTopic: sys?.liteTopic,
+    priority: sys?.priority,
+    messageType: sys === undefined ? undefined : FROM_PROTO_TYPE.get(sys.messageType),
+    properties: Object.fromEntries(Object.entries(msg.userProperties ?? {})),
+    body,
+    deliveryAttempt: attempt !== undefined && attempt > 0 ? attempt : 1,
+    bornTimestamp: toDate(sys?.bornTimestamp),
+    bornHost: sys?.bornHost ?? '',
+    storeTimestamp: toDate(sys?.storeTimestamp),
+    storeHost: sys?.storeHost || undefined,
+    deliveryTimestamp: toDate(sys?.deliveryTimestamp),
+    queueId: sys?.queueId ?? 0,
+    queueOffset: sys?.queueOffset,
+    traceContext: sys?.traceContext,
+    deadLetterQueue: dlq === undefined ? undefined : { topic: dlq.topic, messageId: dlq.messageId },
+    receiptHandle: sys?.receiptHandle ?? '',
+    endpoint: options.endpoint,
+    corrupted: decodeError !== undefined,
+    decodeError,
+  });
+}
