@@ -1,0 +1,481 @@
+/**
+ * The one gRPC adapter of the library (style convention 9): every MessagingService call goes through
+ * {@link RpcClient}, driven by the generated `DescMethod` descriptors — no per-RPC wrappers here.
+ *
+ * For every call it:
+ * - borrows the endpoint's channel from the {@link ChannelPool} (released when the call ends);
+ * - builds fresh `x-mq-*` headers with {@link buildRequestMetadata} (new request id, date-time and
+ *   signature; credentials are resolved from the provider per call, so rotation works). Headers go in a
+ *   per-call `Metadata` rather than grpc-js `CallCredentials`, because grpc-js refuses call credentials
+ *   on plaintext channels, the proxy's common mode;
+ * - turns `timeoutMs` into a grpc-js deadline and `signal` into `call.cancel()`, removing the abort
+ *   listener when the call ends;
+ * - maps failures to {@link RocketMQError}: a cancellation the caller asked for becomes `ABORTED`
+ *   (or `TIMEOUT` when the caller's signal carried a `TimeoutError`), other gRPC statuses go through
+ *   `grpcStatusToError` (deadline → `TIMEOUT`); the request id is kept on the error.
+ *
+ * Header values (notably `authorization`) are never logged.
+ *
+ * @packageDocumentation
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescMethodBiDiStreaming,
+  type DescMethodServerStreaming,
+  type DescMethodUnary,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { grpcStatusToError, RocketMQError } from '../errors.js';
+import { isTimeoutError } from '../internal/abort.js';
+import { AsyncQueue } from '../internal/async-queue.js';
+import { type Clock, systemClock } from '../internal/clock.js';
+import { createDeferred } from '../internal/deferred.js';
+import { type Logger, noopLogger } from '../observability/logger.js';
+import { type CredentialsProvider, resolveCredentials } from './auth/credentials.js';
+import type { ChannelLease, ChannelPool } from './channel-pool.js';
+import { type Endpoints, endpointKey } from './endpoints.js';
+import { buildRequestMetadata, type ClientLanguage } from './metadata.js';
+import { checkStatus } from './status.js';
+
+/** Per-call options (style convention 2). */
+export interface CallOptions {
+  /** Aborting cancels the call; it then fails with `ABORTED` (or `TIMEOUT` for a `TimeoutError` reason). */
+  signal?: AbortSignal | undefined;
+  /**
+   * gRPC deadline of this call, in ms. `Infinity` means none.
+   * @defaultValue the client's `defaultTimeoutMs` (bidi streams: none)
+   */
+  timeoutMs?: number | undefined;
+}
+
+/** A unary call's response with the request id that was sent. */
+export interface UnaryResult<T> {
+  readonly response: T;
+  readonly requestId: string;
+}
+
+/** A server-streaming call: iterate the responses; `cancel()` (or leaving the loop) stops the call. */
+export interface ServerStreamCall<T> extends AsyncIterable<T> {
+  readonly requestId: string;
+  /** Cancels the call; iteration ends with a `CANCELLED`-coded error unless it already finished. */
+  cancel(): void;
+}
+
+/**
+ * A bidirectional stream. Iterate it for the server's messages; iteration ends normally when the server
+ * completes the call and throws a {@link RocketMQError} when the call fails.
+ */
+export interface BidiCall<I extends DescMessage, O extends DescMessage>
+  extends AsyncIterable<MessageShape<O>> {
+  readonly requestId: string;
+  /** Sends one message; returns false (and drops it) once the call was half-closed, cancelled or ended. */
+  write(message: MessageInitShape<I> | MessageShape<I>): boolean;
+  /** Half-closes the call (no more writes); the server then completes it. Idempotent. */
+  end(): void;
+  /** Cancels the call. Idempotent. */
+  cancel(): void;
+  /** True once the call has finished (status received) or was cancelled. */
+  readonly finished: boolean;
+  /** Settles when the call finishes: `undefined` for an OK status, else the error. Never rejects. */
+  readonly done: Promise<RocketMQError | undefined>;
+}
+
+/** Options of {@link RpcClient}. */
+export interface RpcClientOptions {
+  /** Channels to use (owned by the caller, which also closes it). */
+  pool: ChannelPool;
+  /** Sent as `x-mq-client-id`. */
+  clientId: string;
+  /** Sent as `x-mq-namespace` when non-empty. */
+  namespace?: string | undefined;
+  /** Credentials for signing; without them requests are anonymous. */
+  credentials?: CredentialsProvider | undefined;
+  /** `x-mq-language`. @defaultValue `'NODE_JS'` */
+  language?: ClientLanguage | undefined;
+  /** `x-mq-client-version`. @defaultValue the library version */
+  clientVersion?: string | undefined;
+  /** Source of `x-mq-date-time`. @defaultValue {@link systemClock} */
+  clock?: Clock | undefined;
+  /**
+   * Deadline of unary and server-streaming calls without `timeoutMs`; a function is read per call (so it
+   * can follow the server's settings). @defaultValue 3000
+   */
+  defaultTimeoutMs?: number | (() => number) | undefined;
+  logger?: Logger | undefined;
+  /** Source of request ids (test seam). @defaultValue `crypto.randomUUID` */
+  requestId?: (() => string) | undefined;
+}
+
+/** Default deadline of unary calls (protocol notes §15). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
+
+/** The gRPC path of a method: `/apache.rocketmq.v2.MessagingService/QueryRoute`. */
+export function methodPath(method: Pick<DescMethod, 'name' | 'parent'>): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+function serializer<I extends DescMessage>(schema: I): (value: MessageShape<I>) => Buffer {
+  return (value) => {
+    const bytes = toBinary(schema, value);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer<O extends DescMessage>(schema: O): (bytes: Buffer) => MessageShape<O> {
+  return (bytes) => fromBinary(schema, bytes);
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err !== null && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'number';
+}
+
+function abortedError(signal: AbortSignal, requestId: string | undefined): RocketMQError {
+  const reason: unknown = signal.reason;
+  const timeout = isTimeoutError(reason);
+  const detail = reason instanceof Error && reason.message !== '' ? `: ${reason.message}` : '';
+  return new RocketMQError(
+    timeout ? `The call timed out${detail}` : `The call was aborted${detail}`,
+    timeout ? 'TIMEOUT' : 'ABORTED',
+    { cause: reason, ...(requestId === undefined ? {} : { requestId }) },
+  );
+}
+
+/** Headers of one call plus its request id. */
+interface PreparedMetadata {
+  readonly metadata: grpc.Metadata;
+  readonly requestId: string;
+}
+
+/**
+ * Sends MessagingService calls. One instance per client; stateless apart from the pool it uses.
+ *
+ * @example
+ * ```ts
+ * const { response, requestId } = await rpc.unary(endpoints, MessagingService.method.queryRoute, request, { timeoutMs: 3000 });
+ * checkStatus(response.status, { requestId });
+ * ```
+ */
+export class RpcClient {
+  readonly #pool: ChannelPool;
+  readonly #clientId: string;
+  readonly #namespace: string | undefined;
+  readonly #credentials: CredentialsProvider | undefined;
+  readonly #language: ClientLanguage | undefined;
+  readonly #clientVersion: string | undefined;
+  readonly #clock: Clock;
+  readonly #defaultTimeoutMs: () => number;
+  readonly #logger: Logger;
+  readonly #requestId: () => string;
+
+  constructor(options: RpcClientOptions) {
+    this.#pool = options.pool;
+    this.#clientId = options.clientId;
+    this.#namespace = options.namespace;
+    this.#credentials = options.credentials;
+    this.#language = options.language;
+    this.#clientVersion = options.clientVersion;
+    this.#clock = options.clock ?? systemClock;
+    const timeout = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#defaultTimeoutMs = typeof timeout === 'function' ? timeout : () => timeout;
+    this.#logger = options.logger ?? noopLogger;
+    this.#requestId = options.requestId ?? randomUUID;
+  }
+
+  /** The client id sent with every call. */
+  get clientId(): string {
+    return this.#clientId;
+  }
+
+  /** The pool this client borrows channels from. */
+  get pool(): ChannelPool {
+    return this.#pool;
+  }
+
+  /**
+   * Sends a unary call and returns the response (whatever its in-band status) with the request id.
+   *
+   * @throws RocketMQError `ABORTED`/`TIMEOUT` (signal), `TIMEOUT` (deadline), the mapped gRPC status
+   * otherwise (e.g. `UNAVAILABLE`), `CLOSED` when the pool is closed.
+   */
+  async unary<I extends DescMessage, O extends DescMessage>(
+    endpoints: Endpoints,
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I> | MessageShape<I>,
+    options: CallOptions = {},
+  ): Promise<UnaryResult<MessageShape<O>>> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError(signal, undefined);
+    const message = create(method.input, request as MessageInitShape<I>);
+    const { metadata, requestId } = await this.#prepare();
+    if (signal?.aborted) throw abortedError(signal, requestId);
+    const lease = this.#pool.acquire(endpoints);
+    const path = methodPath(method);
+    return new Promise<UnaryResult<MessageShape<O>>>((resolve, reject) => {
+      let call: grpc.ClientUnaryCall | undefined;
+      const onAbort = (): void => call?.cancel();
+      const finish = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        lease.release();
+      };
+      try {
+        call = lease.client.makeUnaryRequest(
+          path,
+          serializer(method.input),
+          deserializer(method.output),
+          message,
+          metadata,
+          this.#callOptions(options.timeoutMs ?? this.#defaultTimeoutMs()),
+          (err: grpc.ServiceError | null, response?: MessageShape<O>) => {
+            finish();
+            if (err === null && response !== undefined) resolve({ response, requestId });
+            else reject(this.#mapError(err, signal, requestId, path, endpoints));
+          },
+        );
+      } catch (err) {
+        finish();
+        reject(this.#mapError(err, signal, requestId, path, endpoints));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * {@link RpcClient.unary} followed by a check of the response's top-level `status`.
+   *
+   * @throws RocketMQError as `unary`, plus the broker's code (with `requestId`) for a non-OK status.
+   */
+  async invoke<I extends DescMessage, O extends DescMessage>(
+    endpoints: Endpoints,
+    method: DescMethodUnary<I, O>,
+    request: MessageInitShape<I> | MessageShape<I>,
+    options: CallOptions = {},
+  ): Promise<MessageShape<O>> {
+    const { response, requestId } = await this.unary(endpoints, method, request, options);
+    checkStatus((response as { status?: { code: number; message: string } }).status, { requestId });
+    return response;
+  }
+
+  /**
+   * Starts a server-streaming call. Iterating yields the responses; the loop throws a
+   * {@link RocketMQError} when the call fails. Leaving the loop early cancels the call.
+   */
+  async serverStream<I extends DescMessage, O extends DescMessage>(
+    endpoints: Endpoints,
+    method: DescMethodServerStreaming<I, O>,
+    request: MessageInitShape<I> | MessageShape<I>,
+    options: CallOptions = {},
+  ): Promise<ServerStreamCall<MessageShape<O>>> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError(signal, undefined);
+    const message = create(method.input, request as MessageInitShape<I>);
+    const { metadata, requestId } = await this.#prepare();
+    if (signal?.aborted) throw abortedError(signal, requestId);
+    const lease = this.#pool.acquire(endpoints);
+    const path = methodPath(method);
+    let call: grpc.ClientReadableStream<MessageShape<O>>;
+    const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => call.cancel() });
+    const onAbort = (): void => call.cancel();
+    const finish = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      lease.release();
+    };
+    try {
+      call = lease.client.makeServerStreamRequest(
+        path,
+        serializer(method.input),
+        deserializer(method.output),
+        message,
+        metadata,
+        this.#callOptions(options.timeoutMs ?? this.#defaultTimeoutMs()),
+      );
+    } catch (err) {
+      finish();
+      throw this.#mapError(err, signal, requestId, path, endpoints);
+    }
+    call.on('data', (response: MessageShape<O>) => queue.push(response));
+    call.on('end', () => queue.close());
+    call.on('error', (err: unknown) => {
+      finish();
+      queue.fail(this.#mapError(err, signal, requestId, path, endpoints));
+    });
+    call.on('status', finish);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return {
+      requestId,
+      cancel: () => call.cancel(),
+      [Symbol.asyncIterator]: () => queue,
+    };
+  }
+
+  /**
+   * Opens a bidirectional stream (no deadline unless `timeoutMs` is given). Headers are generated once,
+   * when the stream opens.
+   */
+  async bidi<I extends DescMessage, O extends DescMessage>(
+    endpoints: Endpoints,
+    method: DescMethodBiDiStreaming<I, O>,
+    options: CallOptions = {},
+  ): Promise<BidiCall<I, O>> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedError(signal, undefined);
+    const { metadata, requestId } = await this.#prepare();
+    if (signal?.aborted) throw abortedError(signal, requestId);
+    const lease = this.#pool.acquire(endpoints);
+    const path = methodPath(method);
+    let call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
+    try {
+      call = lease.client.makeBidiStreamRequest(
+        path,
+        serializer(method.input),
+        deserializer(method.output),
+        metadata,
+        this.#callOptions(options.timeoutMs ?? Number.POSITIVE_INFINITY),
+      );
+    } catch (err) {
+      lease.release();
+      throw this.#mapError(err, signal, requestId, path, endpoints);
+    }
+    return new BidiCallImpl<I, O>(call, method.input, requestId, lease, signal, (err) =>
+      this.#mapError(err, signal, requestId, path, endpoints),
+    );
+  }
+
+  async #prepare(): Promise<PreparedMetadata> {
+    const credentials =
+      this.#credentials === undefined ? undefined : await resolveCredentials(this.#credentials);
+    const requestId = this.#requestId();
+    const headers = buildRequestMetadata({
+      clientId: this.#clientId,
+      namespace: this.#namespace,
+      credentials,
+      language: this.#language,
+      clientVersion: this.#clientVersion,
+      clock: this.#clock,
+      requestId: () => requestId,
+    });
+    const metadata = new grpc.Metadata();
+    for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
+    return { metadata, requestId };
+  }
+
+  #callOptions(timeoutMs: number): grpc.CallOptions {
+    if (!Number.isFinite(timeoutMs)) return {};
+    // grpc-js compares deadlines with the real wall clock, so the injected clock is not used here.
+    return { deadline: systemClock.now() + Math.max(0, timeoutMs) };
+  }
+
+  #mapError(
+    err: unknown,
+    signal: AbortSignal | undefined,
+    requestId: string,
+    path: string,
+    endpoints: Endpoints,
+  ): RocketMQError {
+    let mapped: RocketMQError;
+    if (signal?.aborted && (!isServiceError(err) || err.code === grpc.status.CANCELLED)) {
+      mapped = abortedError(signal, requestId);
+    } else if (isServiceError(err)) {
+      mapped = grpcStatusToError(err.code, err.details, { requestId, cause: err });
+    } else if (err instanceof RocketMQError) {
+      mapped = err;
+    } else {
+      mapped = new RocketMQError('The call failed unexpectedly', 'INTERNAL', { requestId, cause: err });
+    }
+    this.#logger.debug('rpc failed', {
+      method: path,
+      endpoints: endpointKey(endpoints),
+      requestId,
+      code: mapped.code,
+      ...(mapped.grpcCode === undefined ? {} : { grpcCode: mapped.grpcCode }),
+    });
+    return mapped;
+  }
+}
+
+class BidiCallImpl<I extends DescMessage, O extends DescMessage> implements BidiCall<I, O> {
+  readonly requestId: string;
+  readonly #call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
+  readonly #input: I;
+  readonly #queue: AsyncQueue<MessageShape<O>>;
+  readonly #done = createDeferred<RocketMQError | undefined>();
+  readonly #lease: ChannelLease;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => this.cancel();
+  #halfClosed = false;
+  #cancelled = false;
+  #finished = false;
+
+  constructor(
+    call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>,
+    input: I,
+    requestId: string,
+    lease: ChannelLease,
+    signal: AbortSignal | undefined,
+    mapError: (err: unknown) => RocketMQError,
+  ) {
+    this.#call = call;
+    this.#input = input;
+    this.requestId = requestId;
+    this.#lease = lease;
+    this.#signal = signal;
+    this.#queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => this.cancel() });
+    call.on('data', (message: MessageShape<O>) => this.#queue.push(message));
+    call.on('end', () => this.#queue.close());
+    call.on('error', (err: unknown) => {
+      const mapped = mapError(err);
+      this.#queue.fail(mapped);
+      this.#finish(mapped);
+    });
+    call.on('status', (status: grpc.StatusObject) => {
+      if (status.code === grpc.status.OK) this.#finish(undefined);
+    });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  get finished(): boolean {
+    return this.#finished || this.#cancelled;
+  }
+
+  get done(): Promise<RocketMQError | undefined> {
+    return this.#done.promise;
+  }
+
+  write(message: MessageInitShape<I> | MessageShape<I>): boolean {
+    if (this.#halfClosed || this.finished) return false;
+    this.#call.write(create(this.#input, message as MessageInitShape<I>));
+    return true;
+  }
+
+  end(): void {
+    if (this.#halfClosed || this.finished) return;
+    this.#halfClosed = true;
+    this.#call.end();
+  }
+
+  cancel(): void {
+    if (this.finished) return;
+    this.#cancelled = true;
+    this.#call.cancel();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<MessageShape<O>> {
+    return this.#queue;
+  }
+
+  #finish(result: RocketMQError | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#lease.release();
+    this.#done.resolve(result);
+  }
+}

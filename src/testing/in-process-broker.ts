@@ -1,0 +1,381 @@
+/**
+ * `InProcessBroker`: a RocketMQ 5.x gRPC endpoint inside the test process. It serves
+ * `apache.rocketmq.v2.MessagingService` on loopback with the semantics of the Apache proxy in local mode
+ * (one broker), so clients can be exercised without a JVM.
+ *
+ * @packageDocumentation
+ */
+
+import { isIPv6 } from 'node:net';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { Clock } from '../internal/clock.js';
+import { Scheduler } from '../internal/scheduler.js';
+import { systemTimers, unrefTimer } from '../internal/timers.js';
+import { MessageType } from '../gen/apache/rocketmq/v2/definition_pb.js';
+import { type TelemetryCommand, TelemetryCommandSchema } from '../gen/apache/rocketmq/v2/service_pb.js';
+import type { BrokerCore } from './broker-core.js';
+import { buildImplementation, type OpenStreams } from './call-pipeline.js';
+import { type ConsumerGroupOptions, ConsumerGroups } from './consumer-groups.js';
+import { DelayQueue } from './delay.js';
+import { DeliveryEngine } from './delivery.js';
+import { type BrokerFaults, FaultInjector } from './faults.js';
+import { LongPollHub } from './long-poll.js';
+import { toWireMessage } from './message-convert.js';
+import { type InProcessBrokerOptions, type ResolvedBrokerOptions, resolveOptions } from './options.js';
+import { clientSettings, heartbeat, notifyClientTermination, onTelemetryFrame } from './rpc-client.js';
+import {
+  ackMessage,
+  changeInvisibleDuration,
+  forwardMessageToDeadLetterQueue,
+  receiveMessage,
+} from './rpc-consumer.js';
+import { endTransaction, recallMessage, sendMessage } from './rpc-producer.js';
+import { queryAssignment, queryRoute } from './rpc-route.js';
+import { createServiceDefinition } from './service-definition.js';
+import { type BrokerStats, RpcCounters } from './stats.js';
+import { MessageStore } from './store.js';
+import { TelemetryHub, type TelemetryReply } from './telemetry-hub.js';
+import { TransactionLog } from './transactions.js';
+import type { TopicMessageType } from './validation.js';
+
+/** Options of {@link InProcessBroker.createTopic}. */
+export interface TopicOptions {
+  /**
+   * Message type the topic accepts (`MIXED`: NORMAL, FIFO, DELAY and TRANSACTION).
+   * @defaultValue `'NORMAL'`
+   */
+  readonly type?: TopicMessageType;
+  /**
+   * Number of queues.
+   * @defaultValue the broker's `defaultQueueCount` (4)
+   */
+  readonly queues?: number;
+}
+
+/** A Telemetry command the broker can push (the `command` oneof of `TelemetryCommand`). */
+export type BrokerCommand = MessageInitShape<typeof TelemetryCommandSchema>['command'];
+
+/** `host:port`, with brackets around an IPv6 host. */
+function hostPort(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 130 * 1024 * 1024,
+  'grpc.max_send_message_length': -1,
+};
+
+/**
+ * An in-process RocketMQ broker (proxy semantics, local mode) for tests and demos.
+ *
+ * @example
+ * ```ts
+ * const broker = await InProcessBroker.start();
+ * broker.createTopic('orders', { type: 'FIFO', queues: 4 });
+ * broker.createConsumerGroup('billing', { fifo: true });
+ * // point a client at broker.endpoint ("127.0.0.1:<port>") …
+ * await broker.shutdown();
+ * ```
+ */
+export class InProcessBroker {
+  readonly #options: ResolvedBrokerOptions;
+  readonly #core: BrokerCore;
+  readonly #faults: FaultInjector;
+  readonly #counters = new RpcCounters();
+  readonly #open: OpenStreams = { receive: new Set() };
+  readonly #server: grpc.Server;
+  #port = 0;
+  #closed = false;
+  #shutdown: Promise<void> | undefined;
+
+  private constructor(options: ResolvedBrokerOptions) {
+    this.#options = options;
+    const clock: Clock = options.clock;
+    const scheduler = new Scheduler({ timers: options.timers });
+    const longPoll = new LongPollHub(scheduler);
+    const hub = new TelemetryHub({ now: () => clock.now(), clientExpiryMs: options.clientExpiryMs });
+    const store = new MessageStore({ clock, onVisible: (topic) => longPoll.notify(topic) });
+    const groups = new ConsumerGroups(options.defaultMaxDeliveryAttempts);
+    const delivery = new DeliveryEngine({
+      clock,
+      scheduler,
+      store,
+      brokerName: options.brokerName,
+      onAvailable: (topic) => longPoll.notify(topic),
+      isClientAlive: (id) => hub.isAlive(id),
+      autoRenew: {
+        invisibleMs: options.autoRenewInvisibleDurationMs,
+        aheadMs: 10_000,
+        maxTotalMs: options.autoRenewMaxMs,
+      },
+    });
+    const delays = new DelayQueue({
+      clock,
+      scheduler,
+      store,
+      brokerName: options.brokerName,
+      timerMaxDelayMs: 3 * 24 * 60 * 60 * 1000,
+    });
+    const transactions = new TransactionLog({
+      clock,
+      scheduler,
+      store,
+      policy: {
+        firstCheckDelayMs: options.transactionCheckDelayMs,
+        intervalMs: options.transactionCheckIntervalMs,
+        maxChecks: options.transactionCheckMax,
+      },
+      check: (topic, message, transactionId) => {
+        const clientId = hub.findProducer(topic);
+        if (clientId === undefined) return false;
+        const wire = toWireMessage(message, {
+          messageType: MessageType.TRANSACTION,
+          storeHost: this.endpoint,
+        });
+        return hub.sendCommand(
+          clientId,
+          create(TelemetryCommandSchema, {
+            command: { case: 'recoverOrphanedTransactionCommand', value: { message: wire, transactionId } },
+          }),
+        );
+      },
+    });
+    this.#core = {
+      options,
+      clock,
+      scheduler,
+      store,
+      groups,
+      delivery,
+      delays,
+      transactions,
+      hub,
+      longPoll,
+      address: () => ({ host: options.host, port: this.#port }),
+      isClosed: () => this.#closed,
+    };
+    this.#faults = new FaultInjector(scheduler, () =>
+      this.#dropStreams(grpc.status.UNAVAILABLE, 'stream dropped by fault injection'),
+    );
+    const core = this.#core;
+    this.#server = new grpc.Server(SERVER_OPTIONS);
+    this.#server.addService(
+      createServiceDefinition(),
+      buildImplementation(
+        {
+          faults: this.#faults,
+          acl: options.acl,
+          hub,
+          now: () => clock.now(),
+          count: (rpc) => this.#counters.count(rpc),
+          isClosed: () => this.#closed,
+        },
+        {
+          unary: {
+            QueryRoute: (req) => queryRoute(core, req),
+            QueryAssignment: (req) => queryAssignment(core, req),
+            Heartbeat: (req, ctx) => heartbeat(core, req, ctx),
+            NotifyClientTermination: (req, ctx) => notifyClientTermination(core, req, ctx),
+            SendMessage: (req, ctx) => sendMessage(core, req, ctx),
+            RecallMessage: (req) => recallMessage(core, req),
+            EndTransaction: (req) => endTransaction(core, req),
+            AckMessage: (req) => ackMessage(core, req),
+            ChangeInvisibleDuration: (req) => changeInvisibleDuration(core, req),
+            ForwardMessageToDeadLetterQueue: (req) => forwardMessageToDeadLetterQueue(core, req),
+          },
+          receiveMessage: (req, ctx, out) => receiveMessage(core, req, ctx, out),
+          telemetry: (frame, ctx, stream) => onTelemetryFrame(core, frame, ctx, stream),
+        },
+        this.#open,
+      ),
+    );
+  }
+
+  /**
+   * Starts a broker listening on `host:port` (default `127.0.0.1:0`).
+   *
+   * @throws RangeError for invalid options; the bind error when the port cannot be bound.
+   */
+  static async start(options: InProcessBrokerOptions = {}): Promise<InProcessBroker> {
+    const broker = new InProcessBroker(resolveOptions(options));
+    await broker.#listen();
+    return broker;
+  }
+
+  /** `host:port` to use as the client's access point, e.g. `"127.0.0.1:52113"`. */
+  get endpoint(): string {
+    return hostPort(this.#options.host, this.#port);
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Fault hooks (latency, failures, hangs, dropped streams, malformed responses). */
+  get faults(): BrokerFaults {
+    return this.#faults;
+  }
+
+  /** Every non-Settings frame clients sent on their Telemetry streams (stack traces, verify results…). */
+  get telemetryReplies(): readonly TelemetryReply[] {
+    return this.#core.hub.replies;
+  }
+
+  /** Client ids that currently have stored Settings. */
+  get clientIds(): readonly string[] {
+    return this.#core.hub.clientIds();
+  }
+
+  /**
+   * Creates a topic (or changes its type / grows its queues).
+   *
+   * @throws BrokerStatusError `ILLEGAL_TOPIC` for an invalid name; RangeError for a bad queue count.
+   */
+  createTopic(name: string, options: TopicOptions = {}): void {
+    this.#core.store.createTopic(
+      name,
+      options.type ?? 'NORMAL',
+      options.queues ?? this.#options.defaultQueueCount,
+    );
+  }
+
+  /** Deletes a topic and its messages; returns false when it did not exist. */
+  deleteTopic(name: string): boolean {
+    this.#core.delivery.forgetTopic(name);
+    return this.#core.store.deleteTopic(name);
+  }
+
+  /**
+   * Creates or reconfigures a consumer group. Unknown groups are created on first use with the defaults
+   * (not FIFO, 17 attempts, customized retry 1 s … 2 h).
+   *
+   * @throws BrokerStatusError `ILLEGAL_CONSUMER_GROUP` for an invalid name; RangeError for bad options.
+   */
+  createConsumerGroup(name: string, options: ConsumerGroupOptions = {}): void {
+    this.#core.groups.create(name, options);
+  }
+
+  /**
+   * The merged Settings the broker holds for a client (what it answered on Telemetry), or `undefined`.
+   * Returned as the generated protobuf message.
+   */
+  clientSettings(clientId: string): ReturnType<typeof clientSettings> {
+    return clientSettings(this.#core, clientId);
+  }
+
+  /**
+   * Pushes a command on the client's Telemetry stream (recover orphaned transaction, verify message, print
+   * thread stack trace, reconnect endpoints, notify unsubscribe lite). Answers are recorded in
+   * {@link InProcessBroker.telemetryReplies}.
+   *
+   * @example
+   * ```ts
+   * broker.sendCommand(clientId, { case: 'printThreadStackTraceCommand', value: { nonce: 'n1' } });
+   * const reply = await broker.waitForTelemetryReply((r) => r.command.command.case === 'threadStackTrace');
+   * ```
+   * @returns false when the client has no open Telemetry stream.
+   */
+  sendCommand(clientId: string, command: BrokerCommand): boolean {
+    return this.#core.hub.sendCommand(
+      clientId,
+      create(TelemetryCommandSchema, { command }) as TelemetryCommand,
+    );
+  }
+
+  /**
+   * Resolves with the first Telemetry answer (already received or future) matching `predicate`.
+   * Rejects with the signal's reason when it aborts.
+   */
+  waitForTelemetryReply(
+    predicate: (reply: TelemetryReply) => boolean,
+    signal?: AbortSignal,
+  ): Promise<TelemetryReply> {
+    return this.#core.hub.waitForReply(predicate, signal);
+  }
+
+  /** Counters: calls per RPC, stored / in-flight / acked / dead-lettered messages, open streams. */
+  stats(): BrokerStats {
+    const core = this.#core;
+    return {
+      calls: this.#counters.snapshot(),
+      stored: core.store.appendedCount,
+      inflight: core.delivery.inflightCount(),
+      acked: core.delivery.ackedCount,
+      deadLettered: core.delivery.deadLetteredCount,
+      scheduled: core.delays.size,
+      halfMessages: core.transactions.halfMessageCount,
+      transactionChecks: core.transactions.checksSent,
+      telemetryStreams: core.hub.openStreamCount,
+      receiveStreams: this.#open.receive.size,
+      waitingReceives: core.longPoll.waiting,
+    };
+  }
+
+  /** Resets the per-RPC call counters. */
+  resetStats(): void {
+    this.#counters.reset();
+  }
+
+  /**
+   * Stops the broker: pending calls and streams end with `UNAVAILABLE`, every timer is cleared and the port
+   * is closed. Idempotent; concurrent calls share one promise.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  /** Same as {@link InProcessBroker.shutdown}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  #listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(
+        hostPort(this.#options.host, this.#options.port),
+        grpc.ServerCredentials.createInsecure(),
+        (err, port) => {
+          if (err !== null) {
+            reject(err);
+            return;
+          }
+          this.#port = port;
+          resolve();
+        },
+      );
+    });
+  }
+
+  #dropStreams(code: number, details: string): void {
+    for (const s of [...this.#open.receive]) s.fail(code, details);
+    this.#core.hub.failAll(code, details);
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#closed = true;
+    this.#faults.close();
+    this.#core.longPoll.abortAll();
+    this.#dropStreams(grpc.status.UNAVAILABLE, 'broker is shutting down');
+    this.#core.hub.close(new Error('broker is shut down'));
+    this.#core.scheduler.close();
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const timer = systemTimers.setTimeout(() => {
+        if (done) return;
+        done = true;
+        this.#server.forceShutdown();
+        resolve();
+      }, 2000);
+      unrefTimer(timer);
+      this.#server.tryShutdown(() => {
+        if (done) return;
+        done = true;
+        systemTimers.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

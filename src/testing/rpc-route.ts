@@ -1,0 +1,114 @@
+/**
+ * QueryRoute and QueryAssignment (proxy `RouteActivity`, local mode: one broker, id 0, this server's
+ * address).
+ *
+ * @packageDocumentation
+ */
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import {
+  AddressScheme,
+  type Broker,
+  BrokerSchema,
+  Code,
+  type Endpoints,
+  Permission,
+} from '../gen/apache/rocketmq/v2/definition_pb.js';
+import {
+  type QueryAssignmentRequest,
+  type QueryAssignmentResponse,
+  QueryAssignmentResponseSchema,
+  type QueryRouteRequest,
+  type QueryRouteResponse,
+  QueryRouteResponseSchema,
+} from '../gen/apache/rocketmq/v2/service_pb.js';
+import type { BrokerCore } from './broker-core.js';
+import { BrokerStatusError, okStatus, status } from './status.js';
+import type { TopicState } from './store.js';
+import { acceptedMessageTypes, validateGroupName, validateTopicName } from './validation.js';
+
+/** The broker entry advertised in routes. */
+export function brokerEntry(core: BrokerCore): Broker {
+  const { host, port } = core.address();
+  const scheme = isIPv4(host)
+    ? AddressScheme.IPv4
+    : isIPv6(host)
+      ? AddressScheme.IPv6
+      : AddressScheme.DOMAIN_NAME;
+  return create(BrokerSchema, {
+    name: core.options.brokerName,
+    id: 0,
+    endpoints: { scheme, addresses: [{ host, port }] },
+  });
+}
+
+/**
+ * The topic, auto-created as NORMAL when the option is on.
+ *
+ * @throws BrokerStatusError `TOPIC_NOT_FOUND`.
+ */
+export function requireTopic(core: BrokerCore, name: string): TopicState {
+  const topic = core.store.topic(name);
+  if (topic !== undefined) return topic;
+  if (core.options.autoCreateTopics)
+    return core.store.createTopic(name, 'NORMAL', core.options.defaultQueueCount);
+  throw new BrokerStatusError(Code.TOPIC_NOT_FOUND, `topic ${name} not exist`);
+}
+
+/** The proxy converts the request's address scheme by enum name: UNSPECIFIED fails (→ 50001). */
+function checkEndpoints(endpoints: Endpoints | undefined): void {
+  if (endpoints === undefined || endpoints.addresses.length === 0) return;
+  if (
+    endpoints.scheme !== AddressScheme.IPv4 &&
+    endpoints.scheme !== AddressScheme.IPv6 &&
+    endpoints.scheme !== AddressScheme.DOMAIN_NAME
+  ) {
+    throw new BrokerStatusError(
+      Code.INTERNAL_SERVER_ERROR,
+      `No enum constant AddressScheme.${AddressScheme[endpoints.scheme] ?? endpoints.scheme}`,
+    );
+  }
+}
+
+/** QueryRoute: one READ_WRITE queue entry per queue of the topic. */
+export function queryRoute(core: BrokerCore, req: QueryRouteRequest): QueryRouteResponse {
+  const name = req.topic?.name ?? '';
+  validateTopicName(name);
+  checkEndpoints(req.endpoints);
+  const topic = requireTopic(core, name);
+  const broker = brokerEntry(core);
+  const accept = acceptedMessageTypes(topic.type);
+  return create(QueryRouteResponseSchema, {
+    status: okStatus(),
+    messageQueues: Array.from({ length: topic.queueCount }, (_, id) => ({
+      topic: { name, resourceNamespace: req.topic?.resourceNamespace ?? '' },
+      id,
+      permission: Permission.READ_WRITE,
+      broker,
+      acceptMessageTypes: accept,
+    })),
+  });
+}
+
+/** QueryAssignment: non-FIFO groups get one assignment with queue id -1, FIFO groups one per queue. */
+export function queryAssignment(core: BrokerCore, req: QueryAssignmentRequest): QueryAssignmentResponse {
+  const name = req.topic?.name ?? '';
+  validateTopicName(name);
+  validateGroupName(req.group?.name ?? '');
+  checkEndpoints(req.endpoints);
+  const topic = requireTopic(core, name);
+  const fifo = core.groups.peek(req.group?.name ?? '')?.fifo ?? false;
+  const broker = brokerEntry(core);
+  const resource = { name, resourceNamespace: req.topic?.resourceNamespace ?? '' };
+  const ids = fifo ? Array.from({ length: topic.queueCount }, (_, i) => i) : [-1];
+  if (topic.queueCount === 0) {
+    return create(QueryAssignmentResponseSchema, { status: status(Code.FORBIDDEN, 'no readable queue') });
+  }
+  return create(QueryAssignmentResponseSchema, {
+    status: okStatus(),
+    assignments: ids.map((id) => ({
+      messageQueue: { topic: resource, id, permission: Permission.READ_WRITE, broker },
+    })),
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Gives an integration test file the real broker. Under `npm test` the runner has already
+ * started one shared broker and put it in the environment; run alone, a file starts its own.
+ * With no way to get a broker: CI=true fails, otherwise the test is skipped with the reason.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import { type BrokerHandle, describeBrokerSource, startBroker } from '../../testcontainers/index.js';
+
+let shared: Promise<BrokerHandle | string> | undefined;
+
+/** Resolves to the broker, or to a skip reason (never in CI). */
+export function sharedBroker(): Promise<BrokerHandle | string> {
+  shared ??= (async () => {
+    const source = await describeBrokerSource();
+    if (source.kind === 'none') {
+      if (process.env.CI === 'true') throw new Error(`CI=true requires a real broker: ${source.reason}`);
+      return source.reason;
+    }
+    return startBroker();
+  })();
+  return shared;
+}
+
+/** Returns the broker or marks the test skipped with the reason (outside CI only). */
+export async function brokerOrSkip(t: TestContext): Promise<BrokerHandle | undefined> {
+  const b = await sharedBroker();
+  if (typeof b === 'string') {
+    t.skip(`no RocketMQ broker available: ${b}`);
+    return undefined;
+  }
+  return b;
+}
+
+/** Stops the broker this file started (a no-op for the runner's shared broker). */
+export async function releaseSharedBroker(): Promise<void> {
+  const b = await shared;
+  shared = undefined;
+  if (b && typeof b !== 'string') await b.stop();
+}
+
+/** A name unique to this run, valid as a topic or group name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
