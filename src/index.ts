@@ -1,0 +1,30 @@
+/**
+ * rocketmq-ts — a pure-TypeScript client for Apache RocketMQ 5.x over the proxy's gRPC protocol.
+ *
+ * The public API is curated here with named exports only (no `export *`); test/unit/exports.test.ts
+ * pins the list. The Producer, SimpleConsumer, PushConsumer and the managed layer join it as they
+ * land; the in-process broker is the separate entry `rocketmq-ts/testing`.
+ *
+ * @packageDocumentation
+ */
+
+// Symbols below are for users.
+export { type ErrorCode, RocketMQError } from './errors.js';
+export { FilterExpression, type FilterExpressionType } from './model/filter-expression.js';
+export { type MessageInit, type MessageType, validateMessage } from './model/message.js';
+export { type DeadLetterOrigin, MessageView } from './model/message-view.js';
+export type { QueueRef, SendReceipt } from './model/send-receipt.js';
+export {
+  type ConsoleLike,
+  type ConsoleLoggerOptions,
+  consoleLogger,
+  debugLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  noopLogger,
+  type PinoLike,
+  pinoLikeLogger,
+} from './observability/logger.js';
+export { type Credentials, type CredentialsProvider, staticCredentials } from './rpc/auth/credentials.js';
+export { VERSION } from './version.js';
