@@ -356,7 +356,11 @@ describe('test-broker harness: ACL', () => {
 
 describe('test-broker harness: external broker from ROCKETMQ_ENDPOINT', () => {
   let broker: BrokerHandle | undefined;
-  const skip = externalBroker ? undefined : 'ROCKETMQ_ENDPOINT does not name an external broker';
+  // Runs against any broker named by the environment: an external one, or the runner's shared
+  // broker (which every other integration file reaches through this same env path).
+  const skip = process.env.ROCKETMQ_ENDPOINT
+    ? undefined
+    : 'ROCKETMQ_ENDPOINT is not set (`npm test` sets it to the shared broker)';
 
   before(async () => {
     if (!skip) broker = await startBroker(log ? { log } : {});
