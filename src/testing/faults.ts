@@ -10,12 +10,12 @@ import type { Code } from '../gen/apache/rocketmq/v2/definition_pb.js';
 import type { RpcName } from './service-definition.js';
 
 /**
- * A failure to inject. Give `code` for an in-band broker status (e.g. `Code.TOO_MANY_REQUESTS`), or
- * `grpcStatus` for a gRPC-level error (e.g. `grpc.status.UNAVAILABLE`). A `code` below 100 is taken as a
- * gRPC status for convenience (broker codes are ≥ 20000).
+ * A failure to inject. Give `code` for an in-band broker status (a RocketMQ `Code` number, e.g. `42900`
+ * TOO_MANY_REQUESTS), or `grpcStatus` for a gRPC-level error (e.g. `14`, `grpc.status.UNAVAILABLE`). A
+ * `code` below 100 is taken as a gRPC status for convenience (broker codes are ≥ 20000).
  */
 export interface InjectedFailure {
-  readonly code?: Code | number;
+  readonly code?: number;
   readonly grpcStatus?: number;
   /** Status message / gRPC details. @defaultValue `"injected fault"` */
   readonly message?: string;

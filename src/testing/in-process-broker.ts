@@ -7,13 +7,13 @@
  */
 
 import { isIPv6 } from 'node:net';
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../internal/clock.js';
 import { Scheduler } from '../internal/scheduler.js';
 import { systemTimers, unrefTimer } from '../internal/timers.js';
 import { MessageType } from '../gen/apache/rocketmq/v2/definition_pb.js';
-import { type TelemetryCommand, TelemetryCommandSchema } from '../gen/apache/rocketmq/v2/service_pb.js';
+import { TelemetryCommandSchema } from '../gen/apache/rocketmq/v2/service_pb.js';
 import type { BrokerCore } from './broker-core.js';
 import { buildImplementation, type OpenStreams } from './call-pipeline.js';
 import { type ConsumerGroupOptions, ConsumerGroups } from './consumer-groups.js';
@@ -35,7 +35,9 @@ import { queryAssignment, queryRoute } from './rpc-route.js';
 import { createServiceDefinition } from './service-definition.js';
 import { type BrokerStats, RpcCounters } from './stats.js';
 import { MessageStore } from './store.js';
-import { TelemetryHub, type TelemetryReply } from './telemetry-hub.js';
+import { toSettingsSummary, toTelemetryCommand } from './telemetry-convert.js';
+import { TelemetryHub } from './telemetry-hub.js';
+import type { BrokerCommand, ClientSettingsSummary, TelemetryReply } from './telemetry-types.js';
 import { TransactionLog } from './transactions.js';
 import type { TopicMessageType } from './validation.js';
 
@@ -52,9 +54,6 @@ export interface TopicOptions {
    */
   readonly queues?: number;
 }
-
-/** A Telemetry command the broker can push (the `command` oneof of `TelemetryCommand`). */
-export type BrokerCommand = MessageInitShape<typeof TelemetryCommandSchema>['command'];
 
 /** `host:port`, with brackets around an IPv6 host. */
 function hostPort(host: string, port: number): string {
@@ -258,11 +257,18 @@ export class InProcessBroker {
   }
 
   /**
-   * The merged Settings the broker holds for a client (what it answered on Telemetry), or `undefined`.
-   * Returned as the generated protobuf message.
+   * The Settings the broker holds for a client, merged with server policy (what it answered on Telemetry),
+   * or `undefined` when the client never sent any (or terminated).
+   *
+   * @example
+   * ```ts
+   * const s = broker.clientSettings(clientId);
+   * assert.deepEqual(s?.topics, ['orders']);
+   * ```
    */
-  clientSettings(clientId: string): ReturnType<typeof clientSettings> {
-    return clientSettings(this.#core, clientId);
+  clientSettings(clientId: string): ClientSettingsSummary | undefined {
+    const merged = clientSettings(this.#core, clientId);
+    return merged === undefined ? undefined : toSettingsSummary(merged);
   }
 
   /**
@@ -272,16 +278,16 @@ export class InProcessBroker {
    *
    * @example
    * ```ts
-   * broker.sendCommand(clientId, { case: 'printThreadStackTraceCommand', value: { nonce: 'n1' } });
-   * const reply = await broker.waitForTelemetryReply((r) => r.command.command.case === 'threadStackTrace');
+   * broker.sendCommand(clientId, { type: 'print-thread-stack-trace', nonce: 'n1' });
+   * const reply = await broker.waitForTelemetryReply((r) => r.type === 'thread-stack-trace' && r.nonce === 'n1');
+   * console.log(reply.threadStackTrace);
    * ```
    * @returns false when the client has no open Telemetry stream.
+   * @throws TypeError for an unknown command type or a message without topic or body.
    */
   sendCommand(clientId: string, command: BrokerCommand): boolean {
-    return this.#core.hub.sendCommand(
-      clientId,
-      create(TelemetryCommandSchema, { command }) as TelemetryCommand,
-    );
+    const frame = toTelemetryCommand(command, { nowMs: this.#core.clock.now(), storeHost: this.endpoint });
+    return this.#core.hub.sendCommand(clientId, frame);
   }
 
   /**

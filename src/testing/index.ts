@@ -18,7 +18,7 @@
  * broker.createTopic('orders', { type: 'FIFO', queues: 4 });
  * broker.createConsumerGroup('billing', { fifo: true, maxDeliveryAttempts: 5 });
  * // … run a client against broker.endpoint; move time with time.advance(ms) …
- * broker.faults.failNext('SendMessage', 2, { code: 42900 });
+ * broker.faults.failNext('SendMessage', 2, { code: 42900 }); // TOO_MANY_REQUESTS
  * console.log(broker.stats().calls.SendMessage);
  * await broker.shutdown();
  * ```
@@ -29,10 +29,22 @@
 export type { AclCredential } from './auth.js';
 export type { ConsumerGroupOptions, RetryPolicyConfig } from './consumer-groups.js';
 export type { BrokerFaults, InjectedFailure, MalformedKind } from './faults.js';
-export { type BrokerCommand, InProcessBroker, type TopicOptions } from './in-process-broker.js';
+export { InProcessBroker, type TopicOptions } from './in-process-broker.js';
 export { ManualTime } from './manual-time.js';
 export type { InProcessBrokerOptions } from './options.js';
 export { RPC_NAMES, type RpcName } from './service-definition.js';
 export type { BrokerStats } from './stats.js';
-export type { TelemetryReply } from './telemetry-hub.js';
+export type {
+  BackoffPolicySummary,
+  BrokerCommand,
+  ClientSettingsSummary,
+  ClientTypeName,
+  PlainMessage,
+  PlainMessageType,
+  ReplyStatus,
+  SubscriptionSummary,
+  TelemetryReply,
+  TelemetryReplyType,
+  UserAgentSummary,
+} from './telemetry-types.js';
 export type { TopicMessageType } from './validation.js';

@@ -24,6 +24,7 @@ import { StreamStatusError } from './call-pipeline.js';
 import { compileFilter } from './filter.js';
 import { mergeSettings, type SettingsPolicy } from './settings.js';
 import { BrokerStatusError, okStatus, status } from './status.js';
+import { toTelemetryReply } from './telemetry-convert.js';
 import type { TelemetryStream } from './telemetry-hub.js';
 import { validateGroupName, validateTopicName } from './validation.js';
 
@@ -93,7 +94,7 @@ export function onTelemetryFrame(
 ): void {
   const command = frame.command;
   if (command.case !== 'settings') {
-    core.hub.recordReply({ clientId: ctx.clientId, command: frame, receivedAtMs: core.clock.now() });
+    core.hub.recordReply(toTelemetryReply(ctx.clientId, frame, core.clock.now()));
     return;
   }
   const settings = command.value;

@@ -7,6 +7,7 @@
 
 import type { Settings } from '../gen/apache/rocketmq/v2/definition_pb.js';
 import type { TelemetryCommand } from '../gen/apache/rocketmq/v2/service_pb.js';
+import type { TelemetryReply } from './telemetry-types.js';
 
 /** The broker's side of one open Telemetry stream. */
 export interface TelemetryStream {
@@ -15,14 +16,6 @@ export interface TelemetryStream {
   write(command: TelemetryCommand): boolean;
   /** Ends the stream with a gRPC error status. */
   fail(grpcCode: number, details: string): void;
-}
-
-/** A frame a client sent on its Telemetry stream other than Settings (e.g. a thread stack trace). */
-export interface TelemetryReply {
-  readonly clientId: string;
-  readonly command: TelemetryCommand;
-  /** Broker clock time of arrival. */
-  readonly receivedAtMs: number;
 }
 
 type ReplyWaiter = {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { ClientType, Code } from '../../../src/gen/apache/rocketmq/v2/definition_pb.js';
+import { ClientType, Code, MessageType } from '../../../src/gen/apache/rocketmq/v2/definition_pb.js';
+import type { BrokerCommand, PlainMessage } from '../../../src/testing/index.js';
 import { codeName, message, text, uniqueName } from '../../helpers/in-process-client.js';
 import { startBroker, until } from './fixture.js';
 
@@ -156,14 +157,8 @@ describe('fault hooks', () => {
     fx.broker.createTopic(topic);
     const c = fx.client();
     const { telemetry } = await c.producerSession([topic]);
-    assert.equal(
-      fx.broker.sendCommand('nobody', { case: 'reconnectEndpointsCommand', value: { nonce: 'x' } }),
-      false,
-    );
-    assert.equal(
-      fx.broker.sendCommand(c.clientId, { case: 'printThreadStackTraceCommand', value: { nonce: 'n-1' } }),
-      true,
-    );
+    assert.equal(fx.broker.sendCommand('nobody', { type: 'reconnect-endpoints', nonce: 'x' }), false);
+    assert.equal(fx.broker.sendCommand(c.clientId, { type: 'print-thread-stack-trace', nonce: 'n-1' }), true);
     const cmd = await telemetry.next();
     assert.equal(cmd.command.case, 'printThreadStackTraceCommand');
     telemetry.write({
@@ -171,9 +166,110 @@ describe('fault hooks', () => {
       command: { case: 'threadStackTrace', value: { nonce: 'n-1', threadStackTrace: 'main()' } },
     });
     const reply = await fx.broker.waitForTelemetryReply(
-      (r) => r.command.command.case === 'threadStackTrace' && r.command.command.value.nonce === 'n-1',
+      (r) => r.type === 'thread-stack-trace' && r.nonce === 'n-1',
     );
     assert.equal(reply.clientId, c.clientId);
+    assert.deepEqual(reply.status, { code: Code.OK, message: 'OK' });
+    assert.equal(reply.threadStackTrace, 'main()');
     assert.equal(fx.broker.telemetryReplies.length, 1);
+  });
+  test('sendCommand converts plain commands: transaction check and verify carry the message', async (t) => {
+    const fx = await startBroker(t);
+    const topic = uniqueName('cmdmsg');
+    fx.broker.createTopic(topic);
+    const c = fx.client();
+    const { telemetry } = await c.producerSession([topic]);
+    const plain = {
+      topic,
+      body: 'payload',
+      messageId: '0123456789ABCDEF0123456789ABCDEF',
+      tag: 'TagA',
+      keys: ['k1', 'k2'],
+      properties: { color: 'red' },
+      messageType: 'TRANSACTION' as const,
+    };
+    assert.equal(
+      fx.broker.sendCommand(c.clientId, {
+        type: 'recover-orphaned-transaction',
+        transactionId: 'tx-1',
+        message: plain,
+      }),
+      true,
+    );
+    const check = await telemetry.next();
+    assert.equal(check.command.case, 'recoverOrphanedTransactionCommand');
+    if (check.command.case === 'recoverOrphanedTransactionCommand') {
+      const v = check.command.value;
+      assert.equal(v.transactionId, 'tx-1');
+      assert.equal(v.message?.topic?.name, topic);
+      assert.equal(Buffer.from(v.message!.body).toString(), 'payload');
+      assert.equal(v.message?.systemProperties?.messageId, plain.messageId);
+      assert.equal(v.message?.systemProperties?.tag, 'TagA');
+      assert.deepEqual(v.message?.systemProperties?.keys, ['k1', 'k2']);
+      assert.equal(v.message?.systemProperties?.messageType, MessageType.TRANSACTION);
+      assert.equal(v.message?.systemProperties?.storeHost, fx.broker.endpoint);
+      assert.deepEqual(v.message?.userProperties, { color: 'red' });
+    }
+
+    fx.broker.sendCommand(c.clientId, {
+      type: 'verify-message',
+      nonce: 'v-1',
+      message: { topic, body: new Uint8Array([1, 2, 3]) },
+    });
+    const verify = await telemetry.next();
+    assert.equal(verify.command.case, 'verifyMessageCommand');
+    if (verify.command.case === 'verifyMessageCommand') {
+      assert.equal(verify.command.value.nonce, 'v-1');
+      assert.deepEqual([...verify.command.value.message!.body], [1, 2, 3]);
+      assert.equal(verify.command.value.message?.systemProperties?.messageType, MessageType.NORMAL);
+    }
+
+    fx.broker.sendCommand(c.clientId, { type: 'notify-unsubscribe-lite', liteTopic: 'lite-1' });
+    const lite = await telemetry.next();
+    assert.equal(lite.command.case, 'notifyUnsubscribeLiteCommand');
+    assert.equal(lite.command.value?.liteTopic, 'lite-1');
+
+    assert.throws(
+      () => fx.broker.sendCommand(c.clientId, { type: 'bogus' } as unknown as BrokerCommand),
+      TypeError,
+    );
+    assert.throws(
+      () =>
+        fx.broker.sendCommand(c.clientId, {
+          type: 'verify-message',
+          nonce: 'v-2',
+          message: { topic } as unknown as PlainMessage,
+        }),
+      TypeError,
+    );
+  });
+
+  test('telemetry replies are plain: verify results and status-only frames', async (t) => {
+    const fx = await startBroker(t);
+    const topic = uniqueName('replies');
+    fx.broker.createTopic(topic);
+    const c = fx.client();
+    const { telemetry } = await c.producerSession([topic]);
+    telemetry.write({
+      status: { code: Code.NOT_IMPLEMENTED, message: 'no listener' },
+      command: { case: 'verifyMessageResult', value: { nonce: 'v-9' } },
+    });
+    telemetry.write({ status: { code: Code.OK, message: 'OK' } });
+    const verify = await fx.broker.waitForTelemetryReply((r) => r.type === 'verify-message-result');
+    const { receivedAtMs, ...rest } = verify;
+    assert.equal(typeof receivedAtMs, 'number');
+    assert.deepEqual(rest, {
+      clientId: c.clientId,
+      type: 'verify-message-result',
+      nonce: 'v-9',
+      status: { code: Code.NOT_IMPLEMENTED, message: 'no listener' },
+    });
+    const other = await fx.broker.waitForTelemetryReply((r) => r.type === 'other');
+    assert.equal(other.nonce, undefined);
+    assert.deepEqual(other.status, { code: Code.OK, message: 'OK' });
+    assert.deepEqual(
+      fx.broker.telemetryReplies.map((r) => r.type),
+      ['verify-message-result', 'other'],
+    );
   });
 });

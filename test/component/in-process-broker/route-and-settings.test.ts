@@ -153,6 +153,44 @@ describe('Telemetry settings handshake', () => {
     assert.equal(fs?.backoffPolicy?.maxAttempts, 5);
   });
 
+  test('clientSettings(): plain summary of the merged producer and consumer settings', async (t) => {
+    const { broker, client } = await startBroker(t);
+    const topic = uniqueName('s');
+    broker.createTopic(topic);
+    broker.createConsumerGroup('g-sum', { fifo: true, maxDeliveryAttempts: 4 });
+    assert.equal(broker.clientSettings('nobody'), undefined);
+
+    const p = client();
+    await p.producerSession([topic]);
+    assert.deepEqual(broker.clientSettings(p.clientId), {
+      clientType: 'PRODUCER',
+      properties: {},
+      requestTimeoutMs: 3000,
+      backoffPolicy: {
+        maxAttempts: 3,
+        strategy: { kind: 'exponential', initialMs: 10, maxMs: 1000, multiplier: 2 },
+      },
+      topics: [topic],
+      maxBodySize: 4 * 1024 * 1024,
+      validateMessageType: true,
+    });
+
+    const c = client();
+    await c.consumerSession('g-sum', [topic], ClientType.PUSH_CONSUMER);
+    const summary = broker.clientSettings(c.clientId);
+    assert.equal(summary?.clientType, 'PUSH_CONSUMER');
+    assert.equal(summary?.group, 'g-sum');
+    assert.deepEqual(summary?.subscriptions, [{ topic, filterType: 'TAG', expression: '*' }]);
+    assert.equal(summary?.fifo, true);
+    assert.equal(summary?.receiveBatchSize, 32);
+    assert.equal(summary?.longPollingTimeoutMs, 20_000);
+    assert.equal(summary?.backoffPolicy?.maxAttempts, 4);
+    assert.equal(summary?.backoffPolicy?.strategy?.kind, 'customized');
+    assert.equal(summary?.topics, undefined);
+    // Plain data: survives a JSON round trip unchanged.
+    assert.deepEqual(JSON.parse(JSON.stringify(summary)), summary);
+  });
+
   test('settings without publishing or subscription end the stream with INVALID_ARGUMENT', async (t) => {
     const { client } = await startBroker(t);
     const telemetry = client().telemetry();

@@ -201,7 +201,7 @@ describe('ClientCore against the in-process broker', () => {
     assert.equal(core.settings.addTopic(topic), true);
     await resynced;
     const stored = broker.clientSettings(core.clientId);
-    const topics = stored?.pubSub.case === 'publishing' ? stored.pubSub.value.topics.map((r) => r.name) : [];
+    const topics = stored?.topics ?? [];
     assert.ok(topics.includes(topic), `broker holds ${JSON.stringify(topics)}`);
     await core[Symbol.asyncDispose]();
     assert.equal(core.state, 'stopped');
@@ -210,23 +210,23 @@ describe('ClientCore against the in-process broker', () => {
   test('answers server commands: thread stack trace and verify (not implemented without a handler)', async () => {
     const core = make();
     await core.start({ timeoutMs: 5_000 });
-    broker.sendCommand(core.clientId, { case: 'printThreadStackTraceCommand', value: { nonce: 'stack-1' } });
+    broker.sendCommand(core.clientId, { type: 'print-thread-stack-trace', nonce: 'stack-1' });
     const stack = await broker.waitForTelemetryReply(
-      (r) => r.clientId === core.clientId && r.command.command.case === 'threadStackTrace',
+      (r) => r.clientId === core.clientId && r.type === 'thread-stack-trace',
     );
-    const value = stack.command.command.value as { nonce: string; threadStackTrace?: string };
-    assert.equal(value.nonce, 'stack-1');
-    assert.match(value.threadStackTrace ?? '', /Node\.js/);
+    assert.equal(stack.nonce, 'stack-1');
+    assert.match(stack.threadStackTrace ?? '', /Node\.js/);
 
     broker.sendCommand(core.clientId, {
-      case: 'verifyMessageCommand',
-      value: { nonce: 'verify-1', message: {} },
+      type: 'verify-message',
+      nonce: 'verify-1',
+      message: { topic: 'verify-topic', body: '' },
     });
     const verify = await broker.waitForTelemetryReply(
-      (r) => r.clientId === core.clientId && r.command.command.case === 'verifyMessageResult',
+      (r) => r.clientId === core.clientId && r.type === 'verify-message-result',
     );
-    assert.equal((verify.command.command.value as { nonce: string }).nonce, 'verify-1');
-    assert.equal(verify.command.status?.code, 50100);
+    assert.equal(verify.nonce, 'verify-1');
+    assert.equal(verify.status?.code, 50100);
     await core.shutdown();
   });
 
