@@ -115,6 +115,7 @@ export const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
   'TRANS_CHECK_MAX_TIME_TOPIC',
   'SELF_TEST_TOPIC',
   'OFFSET_MOVED_EVENT',
+  'CHECKPOINT_TOPIC',
 ]);
 
 /**

@@ -8,6 +8,10 @@
 
 import { durationMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { Code, type Message, MessageType } from '../gen/apache/rocketmq/v2/definition_pb.js';
+// The reserved topic/property lists and the text rules are the client's own (src/model), so the
+// in-process broker and the client's pre-send validation cannot drift apart.
+import { RESERVED_PROPERTY_KEYS, SYSTEM_TOPICS } from '../model/message.js';
+import { hasControlChars as hasControlCharacter, isBlank, utf8Length } from '../model/text.js';
 import { BrokerStatusError } from './status.js';
 
 /** Message types a topic can be created with (`MIXED` accepts NORMAL, FIFO, DELAY and TRANSACTION). */
@@ -20,86 +24,7 @@ const TOPIC_MAX_LENGTH = 127;
 const GROUP_MAX_LENGTH = 120;
 const NAME_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
 
-/** Topics reserved by the broker (`TopicValidator.SYSTEM_TOPIC_SET`, plus the `rmq_sys_` prefix). */
-export const SYSTEM_TOPICS: ReadonlySet<string> = new Set([
-  'TBW102',
-  'SCHEDULE_TOPIC_XXXX',
-  'BenchmarkTest',
-  'RMQ_SYS_TRANS_HALF_TOPIC',
-  'RMQ_SYS_TRACE_TOPIC',
-  'RMQ_SYS_TRANS_OP_HALF_TOPIC',
-  'TRANS_CHECK_MAX_TIME_TOPIC',
-  'SELF_TEST_TOPIC',
-  'OFFSET_MOVED_EVENT',
-  'CHECKPOINT_TOPIC',
-]);
 
-/** User property keys reserved by the broker (`MessageConst.STRING_HASH_SET`). */
-export const RESERVED_PROPERTY_KEYS: ReadonlySet<string> = new Set([
-  'TRACE_ON',
-  'MSG_REGION',
-  'KEYS',
-  'TAGS',
-  'WAIT',
-  'DELAY',
-  'RETRY_TOPIC',
-  'REAL_TOPIC',
-  'REAL_QID',
-  'TRAN_MSG',
-  'PGROUP',
-  'MIN_OFFSET',
-  'MAX_OFFSET',
-  'BUYER_ID',
-  'ORIGIN_MESSAGE_ID',
-  'TRANSFER_FLAG',
-  'CORRECTION_FLAG',
-  'MQ2_FLAG',
-  'RECONSUME_TIME',
-  'UNIQ_KEY',
-  'MAX_RECONSUME_TIMES',
-  'CONSUME_START_TIME',
-  'POP_CK',
-  'POP_CK_OFFSET',
-  '1ST_POP_TIME',
-  'TRAN_PREPARED_QUEUE_OFFSET',
-  'DUP_INFO',
-  'EXTEND_UNIQ_INFO',
-  'INSTANCE_ID',
-  'CORRELATION_ID',
-  'REPLY_TO_CLIENT',
-  'TTL',
-  'ARRIVE_TIME',
-  'PUSH_REPLY_TIME',
-  'CLUSTER',
-  'MSG_TYPE',
-  'INNER_MULTI_QUEUE_OFFSET',
-  'TIMER_DELAY_MS',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL',
-  '__BORNHOST',
-  'BORN_TIMESTAMP',
-  'DLQ_ORIGIN_TOPIC',
-  'DLQ_ORIGIN_MESSAGE_ID',
-  '__CRC32#',
-]);
-
-/** Java's `Character.isISOControl` (`CharMatcher.javaIsoControl()`): U+0000–U+001F and U+007F–U+009F. */
-export function hasControlCharacter(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
-  }
-  return false;
-}
-
-const isBlank = (s: string): boolean => s.trim() === '';
-const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** `Validators.checkTopic` + system-topic check → `ILLEGAL_TOPIC`. */
 export function validateTopicName(name: string): void {
