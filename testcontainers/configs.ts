@@ -73,6 +73,9 @@ const TEST_STORE_PROPS: Record<string, ConfigValue> = {
   diskMaxUsedSpaceRatio: 95,
   diskSpaceCleanForciblyRatio: 97,
   diskSpaceWarningLevelRatio: 99,
+  // RecallMessage is refused ("recall failed, operation is forbidden") unless the broker opts in;
+  // the 5.4.0 default is false (BrokerConfig.recallMessageEnable).
+  recallMessageEnable: true,
 };
 
 /** ACL 2.0 on the broker: the initial user is created at first start and is a super user. */

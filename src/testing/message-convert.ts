@@ -71,8 +71,10 @@ export function md5Hex(body: Uint8Array): string {
 
 /** The wire form of a stored message, with the system properties the proxy sets on delivery. */
 export function toWireMessage(m: StoredMessage, info: DeliveryInfo): Message {
-  const derived =
-    m.deliveryTimestampMs !== undefined
+  // The proxy's order (TopicMessageType.parseFromMessageProperty): TRAN_MSG, delay, group, priority.
+  const derived = m.transactional
+    ? MessageType.TRANSACTION
+    : m.deliveryTimestampMs !== undefined
       ? MessageType.DELAY
       : m.messageGroup !== undefined
         ? MessageType.FIFO

@@ -26,6 +26,8 @@ export interface StoredMessage {
   readonly traceContext: string | undefined;
   readonly bornTimestampMs: number;
   readonly bornHost: string;
+  /** Set on committed transaction messages (the broker keeps TRAN_MSG, so they are delivered as TRANSACTION). */
+  readonly transactional?: boolean;
   /** Set on messages in a dead-letter topic. */
   readonly deadLetter?: { readonly topic: string; readonly messageId: string };
   queueId: number;

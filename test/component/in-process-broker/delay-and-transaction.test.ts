@@ -137,7 +137,12 @@ describe('transactions', () => {
     assert.equal(end.status?.code, Code.OK);
     const got = await c.receive({ group: 'g', topic });
     assert.deepEqual(got.messages.map(text), ['tx']);
-    assert.equal(got.messages[0]?.systemProperties?.messageType, MessageType.NORMAL, 'committed = normal');
+    // As the real proxy does (contract suite, case 9): the stored TRAN_MSG property survives the commit.
+    assert.equal(
+      got.messages[0]?.systemProperties?.messageType,
+      MessageType.TRANSACTION,
+      'committed = transaction',
+    );
 
     const twice = await endTransaction(
       c,
