@@ -1,0 +1,577 @@
+/**
+ * The producer (protocol notes §12; reliability notes §2).
+ *
+ * Lifecycle: `start()` must be called (and have resolved) before sending; a send during `start()` waits
+ * for it. Before `start()` (or after a failed start) sends reject with `INVALID_STATE`; once
+ * `shutdown()` was called, with `CLOSED`. `start()` and `shutdown()` are idempotent and coalesce
+ * concurrent calls; `await using producer = new Producer(...)` shuts down at scope exit.
+ *
+ * `shutdown({ timeoutMs })` stops accepting sends, waits (bounded) for sends in flight, aborts the rest
+ * (`CLOSED`), then shuts the client core down (termination notices, telemetry, channels).
+ *
+ * A send: validation (nothing is sent for an invalid message) → trace properties → route (cached) →
+ * candidate queues (`queue-selector.ts`) → message type check against the queue when the server asks for
+ * it → attempts (`send-retry.ts`), isolating endpoints that fail (`isolation.ts`). The message id is
+ * generated once; the born timestamp is re-stamped on every attempt.
+ *
+ * @packageDocumentation
+ */
+
+import { RocketMQError } from '../errors.js';
+import { createDeadline, linkSignals } from '../internal/abort.js';
+import type { BackoffPolicy, RandomSource } from '../internal/backoff.js';
+import type { TaskHandle } from '../internal/scheduler.js';
+import { type MessageInit, type PreparedMessage, validateMessage } from '../model/message.js';
+import { MessageIdGenerator } from '../model/message-id.js';
+import type { MessageView } from '../model/message-view.js';
+import { createSendReceipt, type SendReceipt } from '../model/send-receipt.js';
+import type { Logger } from '../observability/logger.js';
+import { traceProperties } from '../observability/tracing.js';
+import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import { sendHeartbeat } from '../protocol/lifecycle-convert.js';
+import type { RouteQueue } from '../protocol/route.js';
+import {
+  type OutgoingMessage,
+  recallMessage,
+  type SendEntry,
+  sendMessages,
+} from '../protocol/send-convert.js';
+import { DEFAULT_PRODUCER_RETRY_POLICY } from '../protocol/settings.js';
+import type { CommandContext, WireMessage } from '../protocol/telemetry-session.js';
+import {
+  checkedMessageView,
+  endTransaction,
+  type TransactionDecision,
+} from '../protocol/transaction-convert.js';
+import { endpointKey } from '../rpc/endpoints.js';
+import { EndpointIsolation } from './isolation.js';
+import {
+  type CallOptions,
+  checkCallOptions,
+  type ProducerOptions,
+  type ResolvedProducerOptions,
+  resolveProducerOptions,
+  type SendOptions,
+  type TransactionCheckResult,
+} from './options.js';
+import { checkMessageType, QueueSelector } from './queue-selector.js';
+import { runWithRetry } from './send-retry.js';
+import { Transaction } from './transaction.js';
+
+/**
+ * Result of {@link Producer.sendBatch}. The proxy answers a batch with **one** entry for the whole
+ * batch (cluster mode: its `messageId` is the client ids joined with `,`; offset = the first message's
+ * offset). `entries` is exactly what the proxy returned; `messageIds` are the ids this client gave the
+ * messages, in order.
+ */
+export interface BatchSendReceipt {
+  readonly messageIds: readonly string[];
+  readonly entries: readonly SendReceipt[];
+}
+
+/** Options of {@link Producer.start}. */
+export interface ProducerStartOptions {
+  signal?: AbortSignal | undefined;
+  /** Bound of the whole start. */
+  timeoutMs?: number | undefined;
+}
+
+/** Options of {@link Producer.shutdown}. */
+export interface ProducerShutdownOptions {
+  /** Bound of the graceful part (sends in flight, termination notices). @defaultValue 5000 */
+  timeoutMs?: number | undefined;
+}
+
+/** Default jitter applied to a server backoff that has none. */
+const THROTTLE_JITTER = 0.2;
+
+interface SendPlan {
+  readonly messages: readonly OutgoingMessage[];
+  readonly topic: string;
+  readonly type: PreparedMessage['type'];
+  readonly messageGroup?: string | undefined;
+}
+
+interface SentEntry {
+  readonly entries: SendEntry[];
+  readonly queue: RouteQueue;
+}
+
+/**
+ * Publishes messages of every type.
+ *
+ * @example
+ * ```ts
+ * await using producer = new Producer({ endpoints: '127.0.0.1:8081', topics: ['orders'] });
+ * await producer.start();
+ * const receipt = await producer.send({ topic: 'orders', body: 'hello', tag: 'created' });
+ * ```
+ */
+export class Producer {
+  readonly #options: ResolvedProducerOptions;
+  readonly #core: ClientCore;
+  readonly #isolation: EndpointIsolation;
+  readonly #selector: QueueSelector;
+  readonly #ids = new MessageIdGenerator();
+  readonly #logger: Logger;
+  readonly #random: RandomSource;
+  readonly #stopper = new AbortController();
+  readonly #inflight = new Set<Promise<unknown>>();
+  /** Where each receipt's message was accepted (EndTransaction goes there). */
+  readonly #acceptedBy = new WeakMap<SendReceipt, RouteQueue['endpoints']>();
+  #closing = false;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #probe: TaskHandle | undefined;
+
+  /** @throws RocketMQError `INVALID_ARGUMENT` for invalid options. */
+  constructor(options: ProducerOptions) {
+    this.#options = resolveProducerOptions(options);
+    const o = this.#options;
+    this.#random = o.random ?? Math.random;
+    try {
+      this.#core = new ClientCore({
+        ...o.core,
+        clientType: 'producer',
+        accessPoint: o.endpoints,
+        namespace: o.namespace,
+        credentials: o.credentials,
+        tls: o.tls,
+        requestTimeoutMs: o.requestTimeoutMs,
+        topics: o.topics,
+        retryPolicy: { maxAttempts: o.maxAttempts, backoff: DEFAULT_PRODUCER_RETRY_POLICY.backoff },
+        logger: o.logger,
+        clientId: o.clientId,
+        clock: o.clock ?? o.core?.clock,
+        timers: o.timers ?? o.core?.timers,
+        random: this.#random,
+        handlers: {
+          recoverOrphanedTransaction: (command, context) => this.#onTransactionCheck(command, context),
+        },
+      });
+    } catch (err) {
+      const e = RocketMQError.from(err);
+      throw e.code === 'INVALID_ARGUMENT'
+        ? e
+        : new RocketMQError(e.message, 'INVALID_ARGUMENT', { cause: e });
+    }
+    this.#logger = this.#core.logger;
+    this.#isolation = new EndpointIsolation(this.#logger);
+    this.#selector = new QueueSelector(this.#random);
+  }
+
+  /** The client id. */
+  get clientId(): string {
+    return this.#core.clientId;
+  }
+
+  /** The underlying core's state. */
+  get state(): ClientCoreStateName {
+    return this.#core.state;
+  }
+
+  /** Keys of the currently isolated endpoints (diagnostics). */
+  get isolatedEndpoints(): readonly string[] {
+    return this.#isolation.keys;
+  }
+
+  /** The protocol core (events, settings, routes). */
+  get core(): ClientCore {
+    return this.#core;
+  }
+
+  /**
+   * Connects: settings handshake and route prefetch of `topics`. Idempotent.
+   *
+   * @throws RocketMQError `CLOSED` after shutdown; the core's start errors (`SETTINGS_TIMEOUT`,
+   * `TOPIC_NOT_FOUND`, `UNAUTHORIZED`…).
+   */
+  start(options: ProducerStartOptions = {}): Promise<void> {
+    if (this.#closing) return Promise.reject(new RocketMQError('The producer was shut down', 'CLOSED'));
+    if (this.#core.state === 'running') return Promise.resolve();
+    this.#starting ??= (async () => {
+      await this.#core.start(options);
+      this.#probe ??= this.#core.scheduler.every(
+        this.#options.isolationProbeIntervalMs,
+        () => this.probeIsolated(),
+        { name: 'isolation-probe' },
+      );
+    })().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** Shuts down (see the module documentation). Idempotent; never rejects. */
+  shutdown(options: ProducerShutdownOptions = {}): Promise<void> {
+    this.#stopping ??= this.#shutdown(options.timeoutMs ?? 5_000);
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /**
+   * Sends one message and returns its receipt.
+   *
+   * @throws RocketMQError the validation codes of `validateMessage` (nothing sent);
+   * `MESSAGE_PROPERTY_CONFLICT_WITH_TYPE` when the topic does not accept the message's type (nothing
+   * sent); `INVALID_STATE` before start; `CLOSED` after shutdown; the last attempt's error otherwise.
+   */
+  send(message: MessageInit, options?: SendOptions): Promise<SendReceipt> {
+    return this.#track(async () => {
+      const opts = checkCallOptions(options);
+      const prepared = this.#prepare(message, false, opts);
+      await this.#ready();
+      return this.#sendOne(prepared, opts);
+    });
+  }
+
+  /**
+   * Sends messages of one topic in one request (NORMAL messages only). See {@link BatchSendReceipt}.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` (not a non-empty array, different topics),
+   * `MESSAGE_PROPERTY_CONFLICT_WITH_TYPE` (a message is not NORMAL), `MESSAGE_BODY_TOO_LARGE` (the bodies
+   * together exceed the limit), each message's validation codes; nothing is sent then.
+   */
+  sendBatch(messages: readonly MessageInit[], options?: SendOptions): Promise<BatchSendReceipt> {
+    return this.#track(async () => {
+      const opts = checkCallOptions(options);
+      if (!Array.isArray(messages) || messages.length === 0) {
+        throw new RocketMQError('sendBatch needs a non-empty array of messages', 'INVALID_ARGUMENT');
+      }
+      const prepared = messages.map((m) => this.#prepare(m, false, opts));
+      const topic = prepared[0]!.topic;
+      let total = 0;
+      for (const p of prepared) {
+        if (p.topic !== topic) {
+          throw new RocketMQError(
+            `all messages of a batch must have the same topic ("${topic}" and "${p.topic}")`,
+            'INVALID_ARGUMENT',
+          );
+        }
+        if (p.type !== 'NORMAL') {
+          throw new RocketMQError(
+            `batches may only hold NORMAL messages, got ${p.type}`,
+            'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE',
+          );
+        }
+        total += p.body.length;
+      }
+      const max = this.#core.settings.current.maxBodySizeBytes;
+      if (total > max) {
+        throw new RocketMQError(
+          `the batch bodies take ${total} bytes, more than the limit of ${max}`,
+          'MESSAGE_BODY_TOO_LARGE',
+        );
+      }
+      await this.#ready();
+      const outgoing = prepared.map((p) => ({ prepared: p, messageId: this.#ids.next() }));
+      const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts);
+      return Object.freeze({
+        messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
+        entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
+      });
+    });
+  }
+
+  /**
+   * Recalls a delay message before its delivery time (server ≥ 5.3.2), with the `recallHandle` of its
+   * receipt. Returns the recalled message's id.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for a blank handle; `ILLEGAL_TOPIC`; the broker's code.
+   */
+  recallMessage(topic: string, recallHandle: string, options?: CallOptions): Promise<string> {
+    return this.#track(async () => {
+      const opts = checkCallOptions(options);
+      validateMessage({ topic, body: 'x' });
+      if (typeof recallHandle !== 'string' || recallHandle.trim() === '') {
+        throw new RocketMQError('recallHandle must be a non-empty string', 'INVALID_ARGUMENT');
+      }
+      await this.#ready();
+      return recallMessage(
+        this.#core.rpc,
+        this.#core.accessPoint,
+        { topic, recallHandle, namespace: this.#options.namespace },
+        { signal: linkSignals(opts.signal, this.#stopper.signal), timeoutMs: opts.timeoutMs },
+      );
+    });
+  }
+
+  /**
+   * Starts a transaction. Its topic(s) must be among the producer's `topics` (so that the broker can
+   * reach the transaction checker).
+   */
+  beginTransaction(): Transaction {
+    if (this.#closing) throw new RocketMQError('The producer was shut down', 'CLOSED');
+    return new Transaction({
+      sendHalf: (message, options) =>
+        this.#track(async () => {
+          const opts = checkCallOptions(options);
+          const prepared = this.#prepare(message, true, opts);
+          if (!this.#options.topics.includes(prepared.topic)) {
+            throw new RocketMQError(
+              `transactional topic "${prepared.topic}" must be declared in the producer's topics`,
+              'INVALID_ARGUMENT',
+            );
+          }
+          await this.#ready();
+          return this.#sendOne(prepared, opts);
+        }),
+      end: (receipt, decision, options) =>
+        this.#track(async () => {
+          const opts = checkCallOptions(options);
+          await this.#endTransaction(receipt, decision, opts);
+        }),
+    });
+  }
+
+  /** Sends a Heartbeat to every isolated endpoint and re-admits those that answer OK. */
+  async probeIsolated(): Promise<string[]> {
+    if (this.#isolation.size === 0) return [];
+    return this.#isolation.probe((e) =>
+      sendHeartbeat(this.#core.rpc, e, this.#core.settings.current, {
+        timeoutMs: this.#core.requestTimeoutMs,
+        signal: this.#stopper.signal,
+      }),
+    );
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  #track<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(new RocketMQError('The producer was shut down', 'CLOSED'));
+    const p = run();
+    this.#inflight.add(p);
+    const forget = (): void => {
+      this.#inflight.delete(p);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  async #ready(): Promise<void> {
+    const state = this.#core.state;
+    if (state === 'running') return;
+    if (state === 'starting' && this.#starting !== undefined) {
+      await this.#starting;
+      return;
+    }
+    if (state === 'stopping' || state === 'stopped') {
+      throw new RocketMQError('The producer was shut down', 'CLOSED');
+    }
+    throw new RocketMQError(
+      state === 'failed' ? 'The producer failed to start' : 'The producer is not started: call start() first',
+      'INVALID_STATE',
+      state === 'failed' && this.#core.failure !== undefined ? { cause: this.#core.failure } : {},
+    );
+  }
+
+  #prepare(message: MessageInit, transactional: boolean, opts: SendOptions): PreparedMessage {
+    const now = this.#core.clock.now();
+    const maxBodySize = this.#core.settings.current.maxBodySizeBytes;
+    const prepared = validateMessage(message, { maxBodySize, transactional, now });
+    const trace = traceProperties(opts);
+    const extra = Object.entries(trace).filter(([k]) => !(k in prepared.properties));
+    if (extra.length === 0) return prepared;
+    return validateMessage(
+      { ...message, properties: { ...prepared.properties, ...Object.fromEntries(extra) } },
+      { maxBodySize, transactional, now },
+    );
+  }
+
+  async #sendOne(prepared: PreparedMessage, opts: SendOptions): Promise<SendReceipt> {
+    const messageId = this.#ids.next();
+    const sent = await this.#send(
+      {
+        messages: [{ prepared, messageId }],
+        topic: prepared.topic,
+        type: prepared.type,
+        messageGroup: prepared.messageGroup,
+      },
+      opts,
+    );
+    return this.#receipt(sent.entries[0]!, messageId, sent.queue);
+  }
+
+  #receipt(entry: SendEntry, messageId: string, queue: RouteQueue): SendReceipt {
+    const receipt = createSendReceipt({
+      messageId,
+      transactionId: entry.transactionId,
+      recallHandle: entry.recallHandle,
+      offset: entry.offset,
+      queue: { topic: queue.topic, brokerName: queue.brokerName, queueId: queue.queueId },
+      endpoint: endpointKey(queue.endpoints),
+    });
+    this.#acceptedBy.set(receipt, queue.endpoints);
+    return receipt;
+  }
+
+  async #send(plan: SendPlan, opts: SendOptions): Promise<SentEntry> {
+    const core = this.#core;
+    const deadline = createDeadline(core.clock, opts.timeoutMs);
+    const signal = linkSignals(opts.signal, this.#stopper.signal);
+    const route = await core.getRoute(plan.topic, {
+      signal,
+      timeoutMs: Math.min(core.requestTimeoutMs, deadline.remaining()),
+    });
+    if (!core.settings.current.topics.includes(plan.topic)) core.settings.addTopic(plan.topic);
+    const settings = core.settings.current;
+    const maxAttempts = this.#options.maxAttempts;
+    const candidates = this.#selector.select(route, {
+      count: maxAttempts,
+      messageGroup: plan.messageGroup,
+      isIsolated: (key) => this.#isolation.isIsolated(key),
+    });
+    if (settings.validateMessageType) checkMessageType(candidates[0]!, plan.type);
+    const namespace = this.#options.namespace;
+    const bornHost = settings.userAgent.hostname;
+    return runWithRetry<RouteQueue, SentEntry>({
+      candidates,
+      maxAttempts,
+      deadline,
+      perAttemptTimeoutMs: core.requestTimeoutMs,
+      backoff: this.#throttleBackoff(),
+      random: this.#random,
+      signal,
+      sleep: (ms, s) => core.scheduler.sleep(ms, s),
+      attempt: async (queue, attempt, timeoutMs) => {
+        const entries = await sendMessages(
+          core.rpc,
+          queue.endpoints,
+          plan.messages,
+          { namespace, bornHost, now: core.clock.now(), queueId: queue.queueId },
+          { signal, timeoutMs },
+        );
+        if (attempt > 1) {
+          this.#logger.debug('send succeeded after retry', { topic: plan.topic, attempt });
+        }
+        return { entries, queue };
+      },
+      onFailure: (queue, error, attempt) => {
+        this.#logger.debug('send attempt failed', {
+          topic: plan.topic,
+          attempt,
+          endpoints: endpointKey(queue.endpoints),
+          err: error.toJSON(),
+        });
+        if (error.retriable) this.#isolation.isolate(queue.endpoints, error);
+      },
+    });
+  }
+
+  #throttleBackoff(): BackoffPolicy {
+    if (this.#options.throttleBackoff !== undefined) return this.#options.throttleBackoff;
+    const policy = this.#core.settings.current.retryPolicy?.backoff ?? DEFAULT_PRODUCER_RETRY_POLICY.backoff;
+    if (policy.kind === 'exponential' && policy.jitter === 0) return { ...policy, jitter: THROTTLE_JITTER };
+    return policy;
+  }
+
+  async #endTransaction(
+    receipt: SendReceipt,
+    decision: TransactionDecision,
+    opts: CallOptions,
+  ): Promise<void> {
+    const core = this.#core;
+    const endpoints =
+      this.#acceptedBy.get(receipt) ?? core.endpoints().find((e) => endpointKey(e) === receipt.endpoint);
+    if (endpoints === undefined) {
+      throw new RocketMQError(`endpoint ${receipt.endpoint} of the transaction is unknown`, 'INVALID_STATE');
+    }
+    if (receipt.transactionId === undefined) {
+      throw new RocketMQError('the receipt has no transaction id', 'INVALID_TRANSACTION_ID');
+    }
+    const deadline = createDeadline(core.clock, opts.timeoutMs);
+    const signal = linkSignals(opts.signal, this.#stopper.signal);
+    const transactionId = receipt.transactionId;
+    await runWithRetry({
+      candidates: [endpoints],
+      maxAttempts: this.#options.maxAttempts,
+      deadline,
+      perAttemptTimeoutMs: core.requestTimeoutMs,
+      backoff: this.#throttleBackoff(),
+      random: this.#random,
+      signal,
+      sleep: (ms, s) => core.scheduler.sleep(ms, s),
+      attempt: (e, _attempt, timeoutMs) =>
+        endTransaction(
+          core.rpc,
+          e,
+          {
+            topic: receipt.queue.topic,
+            namespace: this.#options.namespace,
+            messageId: receipt.messageId,
+            transactionId,
+            decision,
+            source: 'client',
+          },
+          { signal, timeoutMs },
+        ),
+    });
+  }
+
+  async #onTransactionCheck(
+    command: { readonly transactionId: string; readonly message: WireMessage | undefined },
+    context: CommandContext,
+  ): Promise<void> {
+    const checker = this.#options.transactionChecker;
+    const key = endpointKey(context.endpoints);
+    const view: MessageView | undefined = checkedMessageView(command.message, key);
+    if (checker === undefined || view === undefined) {
+      this.#logger.warn('transaction check left unanswered', {
+        transactionId: command.transactionId,
+        reason: checker === undefined ? 'no transactionChecker' : 'no message in the check',
+      });
+      return;
+    }
+    let result: TransactionCheckResult | undefined;
+    try {
+      result = await checker(view);
+    } catch (err) {
+      this.#logger.warn('transaction checker failed', { transactionId: command.transactionId, err });
+      return;
+    }
+    if (result !== 'COMMIT' && result !== 'ROLLBACK') return;
+    try {
+      await endTransaction(
+        this.#core.rpc,
+        context.endpoints,
+        {
+          topic: view.topic,
+          namespace: this.#options.namespace,
+          messageId: view.messageId,
+          transactionId: command.transactionId,
+          decision: result,
+          source: 'server-check',
+          traceContext: view.traceContext,
+        },
+        { timeoutMs: this.#core.requestTimeoutMs, signal: this.#stopper.signal },
+      );
+      this.#logger.debug('transaction check resolved', { transactionId: command.transactionId, result });
+    } catch (err) {
+      this.#logger.warn('EndTransaction after a check failed', {
+        transactionId: command.transactionId,
+        err: RocketMQError.from(err).toJSON(),
+      });
+    }
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    this.#probe?.cancel();
+    const deadline = createDeadline(this.#core.clock, timeoutMs);
+    if (this.#inflight.size > 0) {
+      const settled = Promise.allSettled([...this.#inflight]);
+      let timer: TaskHandle | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = this.#core.scheduler.after(deadline.remaining(), resolve, { name: 'shutdown-drain' });
+      });
+      await Promise.race([settled, bound]);
+      timer?.cancel();
+    }
+    this.#stopper.abort(new RocketMQError('The producer was shut down', 'CLOSED'));
+    await this.#core.shutdown({ timeoutMs: Math.max(0, deadline.remaining()) });
+    this.#isolation.clear();
+  }
+}

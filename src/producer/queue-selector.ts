@@ -1,0 +1,98 @@
+/**
+ * Producer queue selection (protocol notes §11.3):
+ *
+ * - candidates are the writable (WRITE / READ_WRITE) queues of master brokers (`brokerId === 0`);
+ * - non-FIFO: up to `maxAttempts` queues starting at a per-topic round-robin index (random start), at
+ *   most one queue per broker name, skipping isolated endpoints; if that leaves nothing, isolation is
+ *   ignored. Attempt n uses candidate `(n − 1) mod length`;
+ * - FIFO: exactly one queue, `floorMod(signed64(SipHash-2-4(group)), length)`; all attempts go there.
+ *
+ * @packageDocumentation
+ */
+
+import { RocketMQError } from '../errors.js';
+import type { RandomSource } from '../internal/backoff.js';
+import type { MessageType } from '../model/message.js';
+import { isMasterQueue, isWritable, type RouteQueue, type TopicRoute } from '../protocol/route.js';
+import { endpointKey } from '../rpc/endpoints.js';
+import { fifoQueueIndex } from './sip-hash.js';
+
+/** The writable master queues of a route, in route order. */
+export function writableQueues(route: TopicRoute): RouteQueue[] {
+  return route.queues.filter((q) => isWritable(q) && isMasterQueue(q));
+}
+
+function noWritableQueue(topic: string): RocketMQError {
+  return new RocketMQError(`topic "${topic}" has no writable master queue`, 'FORBIDDEN');
+}
+
+/** Options of {@link QueueSelector.select}. */
+export interface SelectOptions {
+  /** Number of candidates wanted (the max attempts). */
+  readonly count: number;
+  /** FIFO message group: selects exactly one queue by hash. */
+  readonly messageGroup?: string | undefined;
+  /** True for an endpoint (by key) that should be avoided. */
+  readonly isIsolated?: ((endpointKey: string) => boolean) | undefined;
+}
+
+/** Per-topic round-robin queue selection. One instance per producer. */
+export class QueueSelector {
+  readonly #indexes = new Map<string, number>();
+  readonly #random: RandomSource;
+
+  constructor(random: RandomSource = Math.random) {
+    this.#random = random;
+  }
+
+  /**
+   * Candidate queues for one send (see the module documentation).
+   *
+   * @throws RocketMQError `FORBIDDEN` when the route has no writable master queue.
+   */
+  select(route: TopicRoute, options: SelectOptions): RouteQueue[] {
+    const queues = writableQueues(route);
+    if (queues.length === 0) throw noWritableQueue(route.topic);
+    if (options.messageGroup !== undefined) {
+      return [queues[fifoQueueIndex(options.messageGroup, queues.length)]!];
+    }
+    const start = this.#next(route.topic, queues.length);
+    const count = Math.max(1, options.count);
+    const pick = (skipIsolated: boolean): RouteQueue[] => {
+      const out: RouteQueue[] = [];
+      const brokers = new Set<string>();
+      for (let i = 0; i < queues.length && out.length < count; i++) {
+        const q = queues[(start + i) % queues.length]!;
+        if (brokers.has(q.brokerName)) continue;
+        if (skipIsolated && options.isIsolated?.(endpointKey(q.endpoints))) continue;
+        brokers.add(q.brokerName);
+        out.push(q);
+      }
+      return out;
+    };
+    const healthy = pick(true);
+    return healthy.length > 0 ? healthy : pick(false);
+  }
+
+  #next(topic: string, length: number): number {
+    let index = this.#indexes.get(topic);
+    if (index === undefined) index = Math.floor(this.#random() * 0x7fffffff);
+    this.#indexes.set(topic, (index + 1) % 0x7fffffff);
+    return index % length;
+  }
+}
+
+/**
+ * Checks that `queue` accepts `type` (when the server's `validateMessageType` is on). A queue that
+ * reports no types, or only `UNSPECIFIED`, is not checked (old or unknown server topic types).
+ *
+ * @throws RocketMQError `MESSAGE_PROPERTY_CONFLICT_WITH_TYPE` without any RPC.
+ */
+export function checkMessageType(queue: RouteQueue, type: MessageType): void {
+  const accepted = queue.acceptMessageTypes.filter((t) => t !== 'UNSPECIFIED');
+  if (accepted.length === 0 || (accepted as readonly string[]).includes(type)) return;
+  throw new RocketMQError(
+    `topic "${queue.topic}" accepts ${accepted.join('/')} messages, not ${type}`,
+    'MESSAGE_PROPERTY_CONFLICT_WITH_TYPE',
+  );
+}
