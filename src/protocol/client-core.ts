@@ -234,9 +234,10 @@ export class ClientCore {
       },
       this.logger,
     );
-    // A producer that learns a topic after start tells every endpoint right away (not only at the 5 min sync).
+    // A producer that learns a topic, or a consumer whose subscriptions change after start, tells every
+    // endpoint right away (not only at the 5 min sync).
     this.settings.onChange(({ current, previous }) => {
-      if (current.topics === previous.topics) return;
+      if (current.topics === previous.topics && current.subscriptions === previous.subscriptions) return;
       for (const session of this.#sessions.values()) session.syncSettings();
     });
     this.scheduler = new Scheduler({

@@ -311,6 +311,20 @@ export class ClientSettings {
   }
 
   /**
+   * Replaces a consumer's subscriptions (subscribe/unsubscribe at runtime). Returns true when they
+   * changed. The server learns them with the next settings sync.
+   */
+  setSubscriptions(subscriptions: readonly SubscriptionSpec[]): boolean {
+    const prev = this.#current.subscriptions;
+    const same =
+      prev.length === subscriptions.length &&
+      prev.every((p, i) => JSON.stringify(p) === JSON.stringify(subscriptions[i]));
+    if (same) return false;
+    this.#set({ ...this.#current, subscriptions: [...subscriptions] });
+    return true;
+  }
+
+  /**
    * Applies a server Settings reply per the rules of the module documentation. Emits `change` when
    * anything changed. Returns the new effective settings.
    */

@@ -289,4 +289,17 @@ describe('ClientSettings.apply', () => {
     assert.deepEqual(settings.current.topics, ['x']);
     assert.equal(seen, 1);
   });
+
+  test('setSubscriptions replaces the subscriptions and emits only on a change', () => {
+    const settings = new ClientSettings({ clientType: 'simple-consumer', accessPoint, group: 'g' });
+    let seen = 0;
+    settings.onChange(() => seen++);
+    const a = { topic: 'a', filter: { type: 'tag' as const, expression: '*' } };
+    assert.equal(settings.setSubscriptions([a]), true);
+    assert.equal(settings.setSubscriptions([{ ...a, filter: { ...a.filter } }]), false);
+    assert.deepEqual(settings.current.subscriptions, [a]);
+    assert.equal(settings.setSubscriptions([]), true);
+    assert.deepEqual(settings.current.subscriptions, []);
+    assert.equal(seen, 2);
+  });
 });

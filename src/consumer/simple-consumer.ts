@@ -1,0 +1,521 @@
+/**
+ * The simple consumer (protocol notes §13.7): the application pulls messages with {@link
+ * SimpleConsumer.receive} (or the {@link SimpleConsumer.messages} async iterator) and settles each one
+ * with {@link SimpleConsumer.ack} or {@link SimpleConsumer.changeInvisibleDuration}. No prefetch, no
+ * automatic renewal, no dead-letter handling by the client.
+ *
+ * - Every receive is one ReceiveMessage server stream with long polling; its gRPC deadline is the
+ *   await duration plus the request timeout. Receives take the subscribed topics in turn, and the
+ *   readable master queues of a topic in turn, interleaving brokers (see `queue-selector.ts`).
+ * - `signal` interrupts a receive at once (the stream is cancelled); `shutdown()` interrupts every
+ *   receive in flight (they fail with `CLOSED`) and waits for acks in flight before closing.
+ * - Ack and change-invisible-duration go to the endpoints the message came from.
+ *
+ * @example
+ * ```ts
+ * await using consumer = new SimpleConsumer({
+ *   endpoints: '127.0.0.1:8081',
+ *   consumerGroup: 'billing',
+ *   subscriptions: { orders: FilterExpression.tag('created||paid') },
+ * });
+ * await consumer.start();
+ * for await (const message of consumer.messages({ signal })) {
+ *   await handle(message);
+ *   await consumer.ack(message);
+ * }
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+import { RocketMQError } from '../errors.js';
+import { linkSignals } from '../internal/abort.js';
+import {
+  type BackoffPolicy,
+  createBackoff,
+  exponentialBackoff,
+  type RandomSource,
+} from '../internal/backoff.js';
+import type { Clock } from '../internal/clock.js';
+import type { TimerApi } from '../internal/timers.js';
+import type { FilterExpression } from '../model/filter-expression.js';
+import { MessageView } from '../model/message-view.js';
+import type { Logger } from '../observability/logger.js';
+import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import {
+  ack as ackCall,
+  changeInvisibleDuration as changeInvisibleCall,
+  receive as receiveCall,
+} from '../protocol/consumer-rpc.js';
+import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
+import type { GrpcClientFactory, TlsConfig } from '../rpc/channel-pool.js';
+import { type Endpoints, endpointKey } from '../rpc/endpoints.js';
+import {
+  MAX_INVISIBLE_DURATION_MS,
+  MIN_INVISIBLE_DURATION_MS,
+  positiveMs,
+  toFilterExpression,
+  toFilterSpec,
+  toSubscriptionSpecs,
+  validateCallOptions,
+  validateConsumerTopic,
+  validateGroup,
+  validateInvisibleDuration,
+  validateMaxMessages,
+  validateView,
+} from './consumer-validation.js';
+import { QueueSelector } from './queue-selector.js';
+
+/** Per-call options (style convention 2). */
+export interface ConsumerCallOptions {
+  /** Aborting interrupts the call; it then fails with `ABORTED`. */
+  signal?: AbortSignal | undefined;
+  /** Bound of the call. @defaultValue receive: await duration + request timeout; others: request timeout */
+  timeoutMs?: number | undefined;
+}
+
+/** Options of {@link SimpleConsumer}. */
+export interface SimpleConsumerOptions {
+  /** Access point of the proxy, e.g. `'127.0.0.1:8081'` (see `parseEndpoints`). */
+  endpoints: string;
+  /** The consumer group. */
+  consumerGroup: string;
+  /** Topic → filter (a {@link FilterExpression} or a tag expression such as `'*'` or `'a||b'`). */
+  subscriptions?: Readonly<Record<string, FilterExpression | string>> | undefined;
+  /** Access key pair or a provider. @defaultValue anonymous */
+  credentials?: Credentials | CredentialsProvider | undefined;
+  /** Resource namespace. @defaultValue `''` */
+  namespace?: string | undefined;
+  /** Deadline of unary calls (ack, …) and the slack added to long polls. @defaultValue 3000 */
+  requestTimeoutMs?: number | undefined;
+  /**
+   * Long-polling time of a receive (the Apache proxy clamps it to 5–20 s).
+   * @defaultValue 30000
+   */
+  awaitDurationMs?: number | undefined;
+  /**
+   * Smallest invisible duration accepted by `receive` (the Apache proxy rejects less than 10 s; lower it
+   * only for a server configured otherwise).
+   * @defaultValue 10000
+   */
+  minInvisibleDurationMs?: number | undefined;
+  /** Backoff of {@link SimpleConsumer.messages} after a retriable failure. @defaultValue 100 ms → 5 s ×2 ±20 % */
+  retryBackoff?: BackoffPolicy | undefined;
+  /** @defaultValue no-op */
+  logger?: Logger | undefined;
+  /** @defaultValue plaintext */
+  tls?: TlsConfig | undefined;
+  /** @defaultValue a new id */
+  clientId?: string | undefined;
+  // ── test seams ──
+  clock?: Clock | undefined;
+  timers?: TimerApi | undefined;
+  random?: RandomSource | undefined;
+  createGrpcClient?: GrpcClientFactory | undefined;
+  /** @defaultValue 10 s */
+  heartbeatIntervalMs?: number | undefined;
+  /** @defaultValue 30 s */
+  routeRefreshIntervalMs?: number | undefined;
+}
+
+/** Options of {@link SimpleConsumer.messages}. */
+export interface MessagesOptions {
+  /** Aborting ends the iteration (normally, without an error). */
+  signal?: AbortSignal | undefined;
+  /** Messages per receive (1–32). @defaultValue 16 */
+  maxMessages?: number | undefined;
+  /** Invisible duration of each received message. @defaultValue 60000 */
+  invisibleDurationMs?: number | undefined;
+}
+
+/** Options of {@link SimpleConsumer.shutdown}. */
+export interface SimpleConsumerShutdownOptions {
+  /** Bound of the graceful part. @defaultValue 5000 */
+  timeoutMs?: number | undefined;
+}
+
+const DEFAULT_AWAIT_DURATION_MS = 30_000;
+const DEFAULT_ITERATOR_BATCH = 16;
+const DEFAULT_ITERATOR_INVISIBLE_MS = 60_000;
+const DEFAULT_RETRY_BACKOFF = exponentialBackoff({
+  initialMs: 100,
+  maxMs: 5_000,
+  multiplier: 2,
+  jitter: 0.2,
+});
+
+function closedError(cause?: unknown): RocketMQError {
+  return new RocketMQError('The consumer is shut down', 'CLOSED', cause === undefined ? {} : { cause });
+}
+
+/**
+ * A consumer that receives on demand. See the module documentation.
+ *
+ * Lifecycle: `start()` and `shutdown()` are idempotent (concurrent calls share one promise);
+ * `await using` shuts it down at scope exit.
+ */
+export class SimpleConsumer {
+  /** The consumer group. */
+  readonly consumerGroup: string;
+  /** Long-polling time of each receive. */
+  readonly awaitDurationMs: number;
+  readonly #core: ClientCore;
+  readonly #subscriptions = new Map<string, FilterExpression>();
+  readonly #selector: QueueSelector;
+  readonly #endpoints = new Map<string, Endpoints>();
+  readonly #minInvisibleMs: number;
+  readonly #retryBackoff: BackoffPolicy;
+  readonly #random: RandomSource;
+  /** Aborted when shutdown begins: interrupts receives and iterator sleeps. */
+  readonly #closer = new AbortController();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #stopping: Promise<void> | undefined;
+
+  /**
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad options (or a bad access point),
+   * `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
+   */
+  constructor(options: SimpleConsumerOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new RocketMQError('SimpleConsumer options must be an object', 'INVALID_ARGUMENT');
+    }
+    if (typeof options.endpoints !== 'string' || options.endpoints.trim() === '') {
+      throw new RocketMQError('endpoints must be a non-empty string', 'INVALID_ARGUMENT');
+    }
+    this.consumerGroup = validateGroup(options.consumerGroup);
+    this.awaitDurationMs = positiveMs('awaitDurationMs', options.awaitDurationMs, DEFAULT_AWAIT_DURATION_MS);
+    const requestTimeoutMs = positiveMs('requestTimeoutMs', options.requestTimeoutMs, 3_000);
+    this.#minInvisibleMs = positiveMs(
+      'minInvisibleDurationMs',
+      options.minInvisibleDurationMs,
+      MIN_INVISIBLE_DURATION_MS,
+    );
+    if (this.#minInvisibleMs > MAX_INVISIBLE_DURATION_MS) {
+      throw new RocketMQError('minInvisibleDurationMs exceeds 12 h', 'INVALID_ARGUMENT');
+    }
+    if (options.namespace !== undefined && typeof options.namespace !== 'string') {
+      throw new RocketMQError('namespace must be a string', 'INVALID_ARGUMENT');
+    }
+    const subs = options.subscriptions ?? {};
+    if (subs === null || typeof subs !== 'object' || Array.isArray(subs) || subs instanceof Map) {
+      throw new RocketMQError('subscriptions must be a plain object { topic: filter }', 'INVALID_ARGUMENT');
+    }
+    for (const [topic, filter] of Object.entries(subs)) {
+      this.#subscriptions.set(validateConsumerTopic(topic), toFilterExpression(filter));
+    }
+    this.#retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    this.#random = options.random ?? Math.random;
+    this.#selector = new QueueSelector(this.#random);
+    this.#core = new ClientCore({
+      clientType: 'simple-consumer',
+      accessPoint: options.endpoints,
+      namespace: options.namespace,
+      credentials: options.credentials,
+      tls: options.tls,
+      requestTimeoutMs,
+      group: this.consumerGroup,
+      subscriptions: toSubscriptionSpecs(this.#subscriptions),
+      longPollingTimeoutMs: this.awaitDurationMs,
+      logger: options.logger,
+      clientId: options.clientId,
+      clock: options.clock,
+      timers: options.timers,
+      random: options.random,
+      createGrpcClient: options.createGrpcClient,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      routeRefreshIntervalMs: options.routeRefreshIntervalMs,
+    });
+  }
+
+  /** The client id sent to the server. */
+  get clientId(): string {
+    return this.#core.clientId;
+  }
+
+  /** The lifecycle state. */
+  get state(): ClientCoreStateName {
+    return this.#core.state;
+  }
+
+  /** Subscribed topics and their filters. */
+  get subscriptions(): ReadonlyMap<string, FilterExpression> {
+    return new Map(this.#subscriptions);
+  }
+
+  /**
+   * Starts the consumer: settings handshake and the routes of the subscribed topics. Idempotent.
+   *
+   * @throws RocketMQError `INVALID_STATE` after shutdown; `SETTINGS_TIMEOUT`, `UNAUTHORIZED`,
+   * `TOPIC_NOT_FOUND`, … from the server; `ABORTED`/`TIMEOUT` from the options.
+   */
+  async start(options: ConsumerCallOptions = {}): Promise<void> {
+    const opts = validateCallOptions(options);
+    if (this.#stopping !== undefined) throw closedError();
+    await this.#core.start(opts);
+  }
+
+  /**
+   * Shuts down: interrupts receives in flight, waits (bounded) for acks in flight, then closes the
+   * client. Idempotent; never rejects.
+   */
+  shutdown(options: SimpleConsumerShutdownOptions = {}): Promise<void> {
+    this.#stopping ??= this.#shutdown(options.timeoutMs);
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /**
+   * Subscribes to `topic` (or replaces its filter). When running, the topic's route is fetched first,
+   * so an unknown topic fails here and leaves the subscriptions unchanged.
+   *
+   * @throws RocketMQError `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`, `INVALID_ARGUMENT`; `CLOSED` after
+   * shutdown; route errors such as `TOPIC_NOT_FOUND`.
+   */
+  async subscribe(
+    topic: string,
+    filter: FilterExpression | string = '*',
+    options: ConsumerCallOptions = {},
+  ): Promise<void> {
+    const name = validateConsumerTopic(topic);
+    const expression = toFilterExpression(filter);
+    const opts = validateCallOptions(options);
+    this.#assertOpen();
+    const state = this.#core.state;
+    if (state === 'starting' || state === 'running') await this.#core.getRoute(name, opts);
+    this.#assertOpen();
+    this.#subscriptions.set(name, expression);
+    this.#syncSubscriptions();
+  }
+
+  /**
+   * Stops receiving from `topic`. Returns false when it was not subscribed.
+   *
+   * @throws RocketMQError `ILLEGAL_TOPIC`/`INVALID_ARGUMENT` for a bad name.
+   */
+  unsubscribe(topic: string): boolean {
+    const name = validateConsumerTopic(topic);
+    if (!this.#subscriptions.delete(name)) return false;
+    this.#selector.forget(name);
+    this.#syncSubscriptions();
+    return true;
+  }
+
+  /**
+   * Receives up to `maxMessages` messages, invisible to other consumers of the group for
+   * `invisibleDurationMs`. Long-polls up to the await duration; resolves with `[]` when nothing came.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad arguments; `INVALID_STATE` when not running or
+   * without subscriptions; `FORBIDDEN` when no subscribed topic has a readable queue; the broker's code
+   * (e.g. `TOO_MANY_REQUESTS`, `ILLEGAL_FILTER_EXPRESSION`); `ABORTED` (signal), `TIMEOUT`, `CLOSED`
+   * (shutdown), `UNAVAILABLE`.
+   */
+  receive(
+    maxMessages: number,
+    invisibleDurationMs: number,
+    options: ConsumerCallOptions = {},
+  ): Promise<MessageView[]> {
+    try {
+      const batch = validateMaxMessages(maxMessages);
+      const invisible = validateInvisibleDuration(invisibleDurationMs, this.#minInvisibleMs);
+      const opts = validateCallOptions(options);
+      this.#assertRunning();
+      if (this.#subscriptions.size === 0) {
+        throw new RocketMQError('The consumer has no subscription', 'INVALID_STATE');
+      }
+      return this.#track(this.#receive(batch, invisible, opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Acknowledges `view`: it will not be delivered again.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for a view without receipt or not received by this
+   * consumer; `INVALID_STATE` when not running; the broker's code (e.g. `INVALID_RECEIPT_HANDLE` for an
+   * expired or superseded handle); `ABORTED`, `TIMEOUT`, `UNAVAILABLE`.
+   */
+  ack(view: MessageView, options: ConsumerCallOptions = {}): Promise<void> {
+    try {
+      const v = validateView(view);
+      const opts = validateCallOptions(options);
+      const endpoints = this.#endpointsOf(v);
+      this.#assertRunning();
+      return this.#track(ackCall(this.#core, endpoints, v, opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Makes `view` invisible for `invisibleDurationMs` from now (0 makes it visible at once). Returns a new
+   * view carrying the new receipt handle, which later `ack`/`changeInvisibleDuration` calls must use;
+   * the old handle is no longer valid.
+   *
+   * @throws RocketMQError as {@link SimpleConsumer.ack}, plus `INVALID_ARGUMENT` for a duration outside
+   * 0–12 h.
+   */
+  changeInvisibleDuration(
+    view: MessageView,
+    invisibleDurationMs: number,
+    options: ConsumerCallOptions = {},
+  ): Promise<MessageView> {
+    try {
+      const v = validateView(view);
+      const duration = validateInvisibleDuration(invisibleDurationMs, 0);
+      const opts = validateCallOptions(options);
+      const endpoints = this.#endpointsOf(v);
+      this.#assertRunning();
+      return this.#track(
+        changeInvisibleCall(this.#core, endpoints, v, duration, opts).then(
+          (receiptHandle) => new MessageView({ ...v, receiptHandle }),
+        ),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Receives continuously and yields every message. Empty polls are repeated; retriable failures back
+   * off and repeat; a non-retriable failure is thrown from the iterator. Ends (normally) when `signal`
+   * aborts or the consumer shuts down. Messages of a batch not yet yielded when it ends become visible
+   * again after their invisible duration.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad options; non-retriable receive errors.
+   */
+  async *messages(options: MessagesOptions = {}): AsyncGenerator<MessageView, void, undefined> {
+    const { signal } = validateCallOptions({ signal: options.signal });
+    const batch = validateMaxMessages(options.maxMessages ?? DEFAULT_ITERATOR_BATCH);
+    const invisible = validateInvisibleDuration(
+      options.invisibleDurationMs ?? DEFAULT_ITERATOR_INVISIBLE_MS,
+      this.#minInvisibleMs,
+    );
+    const stop = linkSignals(signal, this.#closer.signal);
+    const backoff = createBackoff(this.#retryBackoff, this.#random);
+    while (!stop.aborted) {
+      let messages: MessageView[];
+      try {
+        messages = await this.receive(batch, invisible, { signal });
+        backoff.reset();
+      } catch (e) {
+        const err = RocketMQError.from(e);
+        if (stop.aborted || err.code === 'CLOSED') return;
+        if (!err.retriable) throw err;
+        const delay = backoff.next();
+        this.#core.logger.debug('receive failed; retrying', {
+          attempt: backoff.attempt,
+          delay,
+          err: err.toJSON(),
+        });
+        try {
+          await this.#core.scheduler.sleep(delay, stop);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      for (const m of messages) {
+        if (stop.aborted) return;
+        yield m;
+      }
+    }
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  async #receive(
+    batchSize: number,
+    invisibleDurationMs: number,
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<MessageView[]> {
+    const signal = linkSignals(options.signal, this.#closer.signal);
+    try {
+      const topics = [...this.#subscriptions.keys()];
+      await this.#ensureRoutes(topics, signal);
+      const queue = this.#selector.next(topics, (t) => this.#core.routes.peek(t));
+      if (queue === undefined) {
+        throw new RocketMQError(
+          `No readable master queue in the subscribed topics (${topics.join(', ')})`,
+          'FORBIDDEN',
+        );
+      }
+      const filter = this.#subscriptions.get(queue.topic);
+      if (filter === undefined) return []; // unsubscribed meanwhile
+      this.#endpoints.set(endpointKey(queue.endpoints), queue.endpoints);
+      const timeoutMs = options.timeoutMs ?? this.awaitDurationMs + this.#core.requestTimeoutMs;
+      const result = await receiveCall(
+        this.#core,
+        {
+          queue,
+          filter: toFilterSpec(filter),
+          batchSize,
+          invisibleDurationMs,
+          longPollingTimeoutMs: this.awaitDurationMs,
+        },
+        { signal, timeoutMs },
+      );
+      return result.messages;
+    } catch (err) {
+      if (this.#closer.signal.aborted) throw closedError(err);
+      throw RocketMQError.from(err);
+    }
+  }
+
+  /** Fetches the routes of topics not in the cache yet (in parallel). */
+  async #ensureRoutes(topics: readonly string[], signal: AbortSignal): Promise<void> {
+    const missing = topics.filter((t) => this.#core.routes.peek(t) === undefined);
+    if (missing.length === 0) return;
+    await Promise.all(missing.map((t) => this.#core.getRoute(t, { signal })));
+  }
+
+  #endpointsOf(view: MessageView): Endpoints {
+    const known = this.#endpoints.get(view.endpoint);
+    if (known !== undefined) return known;
+    for (const e of this.#core.endpoints()) {
+      if (endpointKey(e) === view.endpoint) {
+        this.#endpoints.set(view.endpoint, e);
+        return e;
+      }
+    }
+    throw new RocketMQError(
+      `message ${view.messageId} was not received by this consumer (unknown endpoint ${view.endpoint})`,
+      'INVALID_ARGUMENT',
+    );
+  }
+
+  #syncSubscriptions(): void {
+    this.#core.settings.setSubscriptions(toSubscriptionSpecs(this.#subscriptions));
+  }
+
+  #assertOpen(): void {
+    if (this.#stopping !== undefined) throw closedError();
+  }
+
+  #assertRunning(): void {
+    this.#assertOpen();
+    const state = this.#core.state;
+    if (state !== 'running') {
+      throw new RocketMQError(`The consumer is not running (state "${state}")`, 'INVALID_STATE');
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const remove = (): void => {
+      this.#inFlight.delete(promise);
+    };
+    promise.then(remove, remove);
+    return promise;
+  }
+
+  async #shutdown(timeoutMs: number | undefined): Promise<void> {
+    this.#closer.abort(closedError());
+    // Receives end at once (their streams are cancelled); acks in flight get to finish.
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#core.shutdown(timeoutMs === undefined ? {} : { timeoutMs });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * AckMessage and ChangeInvisibleDuration (protocol notes §13.4): request builders and the calls,
+ * with plain inputs and outputs. Both go to the endpoints the message was received from.
+ *
+ * @packageDocumentation
+ */
+
+import { create } from '@bufbuild/protobuf';
+import { RocketMQError } from '../errors.js';
+import {
+  type AckMessageRequest,
+  AckMessageRequestSchema,
+  type ChangeInvisibleDurationRequest,
+  ChangeInvisibleDurationRequestSchema,
+  MessagingService,
+} from '../gen/apache/rocketmq/v2/service_pb.js';
+import type { CallOptions, RpcClient } from '../rpc/call.js';
+import type { Endpoints } from '../rpc/endpoints.js';
+import { checkStatus } from '../rpc/status.js';
+import { durationFromMs, toResource } from './convert.js';
+
+/** Identifies one delivery of a message (what ack / change-invisible need). */
+export interface ReceiptRef {
+  /** Consumer group (without namespace). */
+  readonly group: string;
+  /** @defaultValue `''` */
+  readonly namespace?: string | undefined;
+  /** Topic (without namespace). */
+  readonly topic: string;
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly liteTopic?: string | undefined;
+}
+
+/** Builds an AckMessageRequest with one entry per receipt (all of one group and topic). */
+export function buildAckRequest(refs: readonly ReceiptRef[]): AckMessageRequest {
+  const first = refs[0];
+  if (first === undefined) throw new RocketMQError('Nothing to acknowledge', 'INVALID_ARGUMENT');
+  const namespace = first.namespace ?? '';
+  return create(AckMessageRequestSchema, {
+    group: toResource(first.group, namespace),
+    topic: toResource(first.topic, namespace),
+    entries: refs.map((r) => ({
+      messageId: r.messageId,
+      receiptHandle: r.receiptHandle,
+      ...(r.liteTopic === undefined ? {} : { liteTopic: r.liteTopic }),
+    })),
+  });
+}
+
+/** Builds a ChangeInvisibleDurationRequest. */
+export function buildChangeInvisibleRequest(
+  ref: ReceiptRef,
+  invisibleDurationMs: number,
+): ChangeInvisibleDurationRequest {
+  const namespace = ref.namespace ?? '';
+  return create(ChangeInvisibleDurationRequestSchema, {
+    group: toResource(ref.group, namespace),
+    topic: toResource(ref.topic, namespace),
+    receiptHandle: ref.receiptHandle,
+    invisibleDuration: durationFromMs(invisibleDurationMs),
+    messageId: ref.messageId,
+    ...(ref.liteTopic === undefined ? {} : { liteTopic: ref.liteTopic }),
+  });
+}
+
+/**
+ * Acknowledges one delivery at `endpoints`.
+ *
+ * @throws RocketMQError for transport failures; the broker's code (e.g. `INVALID_RECEIPT_HANDLE`) for
+ * a non-OK top-level or entry status, with the request id.
+ */
+export async function ackMessage(
+  rpc: RpcClient,
+  endpoints: Endpoints,
+  ref: ReceiptRef,
+  options: CallOptions = {},
+): Promise<void> {
+  const { response, requestId } = await rpc.unary(
+    endpoints,
+    MessagingService.method.ackMessage,
+    buildAckRequest([ref]),
+    options,
+  );
+  checkStatus(response.status, { requestId });
+  const entry = response.entries[0];
+  if (entry?.status !== undefined) checkStatus(entry.status, { requestId });
+}
+
+/**
+ * Changes the invisible duration of one delivery at `endpoints` and returns the NEW receipt handle
+ * (the old one is no longer valid for ack).
+ *
+ * @throws RocketMQError for transport failures; the broker's code for a non-OK status; `INTERNAL` when
+ * the response carries no receipt handle.
+ */
+export async function changeInvisibleDuration(
+  rpc: RpcClient,
+  endpoints: Endpoints,
+  ref: ReceiptRef,
+  invisibleDurationMs: number,
+  options: CallOptions = {},
+): Promise<string> {
+  const { response, requestId } = await rpc.unary(
+    endpoints,
+    MessagingService.method.changeInvisibleDuration,
+    buildChangeInvisibleRequest(ref, invisibleDurationMs),
+    options,
+  );
+  checkStatus(response.status, { requestId });
+  if (response.receiptHandle === '') {
+    throw new RocketMQError('ChangeInvisibleDuration answered without a receipt handle', 'INTERNAL', {
+      requestId,
+    });
+  }
+  return response.receiptHandle;
+}
