@@ -2,13 +2,19 @@
  * rocketmq-ts — a pure-TypeScript client for Apache RocketMQ 5.x over the proxy's gRPC protocol.
  *
  * The public API is curated here with named exports only (no `export *`); test/unit/exports.test.ts
- * pins the list. The Producer, SimpleConsumer, PushConsumer and the managed layer join it as they
- * land; the in-process broker is the separate entry `rocketmq-ts/testing`.
+ * pins the list. The in-process broker is the separate entry `rocketmq-ts/testing`.
  *
  * @packageDocumentation
  */
 
 // Symbols below are for users.
+export {
+  type ConsumerCallOptions,
+  type MessagesOptions,
+  SimpleConsumer,
+  type SimpleConsumerOptions,
+  type SimpleConsumerShutdownOptions,
+} from './consumer/simple-consumer.js';
 export { type ErrorCode, RocketMQError } from './errors.js';
 export { FilterExpression, type FilterExpressionType } from './model/filter-expression.js';
 export { type MessageInit, type MessageType, validateMessage } from './model/message.js';
@@ -26,5 +32,19 @@ export {
   type PinoLike,
   pinoLikeLogger,
 } from './observability/logger.js';
+export {
+  type CallOptions,
+  type ProducerOptions,
+  type SendOptions,
+  type TransactionChecker,
+  type TransactionCheckResult,
+} from './producer/options.js';
+export {
+  type BatchSendReceipt,
+  Producer,
+  type ProducerShutdownOptions,
+  type ProducerStartOptions,
+} from './producer/producer.js';
+export { Transaction, type TransactionState } from './producer/transaction.js';
 export { type Credentials, type CredentialsProvider, staticCredentials } from './rpc/auth/credentials.js';
 export { VERSION } from './version.js';

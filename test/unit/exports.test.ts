@@ -8,7 +8,10 @@ test('the package entry exports exactly the curated runtime symbols', () => {
   assert.deepEqual(Object.keys(api).sort(), [
     'FilterExpression',
     'MessageView',
+    'Producer',
     'RocketMQError',
+    'SimpleConsumer',
+    'Transaction',
     'VERSION',
     'consoleLogger',
     'debugLogger',
