@@ -1,6 +1,6 @@
 /** Public types of the test-broker harness. */
 
-export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION';
+export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY';
 
 export interface BrokerAcl {
   accessKey: string;

@@ -208,9 +208,27 @@ describe('Producer on a real broker', { concurrency: true }, () => {
     assert.ok(checked.includes('commit-by-check'), 'the checker was asked');
   });
 
-  test('PRIORITY on a 5.4 broker (no PRIORITY topic type): refused locally as a type conflict', async (t) => {
+  test('PRIORITY: accepted on a PRIORITY topic; higher priorities are delivered first', async (t) => {
     if (!broker) return t.skip(skipReason);
     const topic = uniqueName('pp');
+    await broker.createTopic(topic, 'PRIORITY');
+    const p = await startProducer([topic]);
+    // The 5.4 broker puts a priority message on queue min(priority, queues − 1) and pops the
+    // highest queue first (priorityOrderAsc=false). Sent before any consumer exists.
+    for (const priority of [0, 3, 1, 2]) await p.send({ topic, body: `prio-${priority}`, priority });
+    const c = await consumer(topic);
+    const got = await c.receiveUntil((all) => all.length >= 4, 30_000);
+    assert.deepEqual(got.map(bodyOf), ['prio-3', 'prio-2', 'prio-1', 'prio-0']);
+    assert.deepEqual(
+      got.map((r) => r.message.systemProperties?.queueId),
+      [3, 2, 1, 0],
+      'stored on the queue of its priority',
+    );
+  });
+
+  test('PRIORITY on a NORMAL topic: refused locally as a type conflict, nothing sent', async (t) => {
+    if (!broker) return t.skip(skipReason);
+    const topic = uniqueName('pn');
     await broker.createTopic(topic, 'NORMAL');
     const p = await startProducer([topic]);
     await assert.rejects(p.send({ topic, body: 'x', priority: 1 }), {
