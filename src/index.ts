@@ -8,6 +8,14 @@
  */
 
 // Symbols below are for users.
+export { PushConsumer, type PushConsumerStats } from './consumer/push-consumer.js';
+export type {
+  ConsumeContext,
+  ConsumeResult,
+  MessageListener,
+  PushConsumerOptions,
+  PushConsumerShutdownOptions,
+} from './consumer/push-consumer-options.js';
 export {
   type ConsumerCallOptions,
   type MessagesOptions,
@@ -32,12 +40,12 @@ export {
   type PinoLike,
   pinoLikeLogger,
 } from './observability/logger.js';
-export {
-  type CallOptions,
-  type ProducerOptions,
-  type SendOptions,
-  type TransactionChecker,
-  type TransactionCheckResult,
+export type {
+  CallOptions,
+  ProducerOptions,
+  SendOptions,
+  TransactionChecker,
+  TransactionCheckResult,
 } from './producer/options.js';
 export {
   type BatchSendReceipt,

@@ -11,3 +11,11 @@ export {
   type SimpleConsumerOptions,
   type SimpleConsumerShutdownOptions,
 } from './simple-consumer.js';
+export { PushConsumer, type PushConsumerStats } from './push-consumer.js';
+export type {
+  ConsumeContext,
+  ConsumeResult,
+  MessageListener,
+  PushConsumerOptions,
+  PushConsumerShutdownOptions,
+} from './push-consumer-options.js';

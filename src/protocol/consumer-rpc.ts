@@ -9,18 +9,25 @@
 import { RocketMQError } from '../errors.js';
 import type { MessageView } from '../model/message-view.js';
 import type { CallOptions } from '../rpc/call.js';
-import type { Endpoints } from '../rpc/endpoints.js';
+import { type Endpoints, endpointKey } from '../rpc/endpoints.js';
 import {
+  type AckEntryOutcome,
   ackMessage,
+  ackMessages,
   changeInvisibleDuration as changeInvisibleDurationCall,
+  type DeadLetterAttempts,
+  forwardToDeadLetterQueue,
   type ReceiptRef,
 } from './ack-convert.js';
+import { queryAssignment as queryAssignmentCall } from './assignment-convert.js';
 import type { ClientCore } from './client-core.js';
+import { fromProtoMessage } from './codec/message-codec.js';
 import { type ReceiveResult, receiveMessages } from './receive-convert.js';
 import type { RouteQueue } from './route.js';
 import type { FilterSpec } from './settings.js';
+import type { WireMessage } from './telemetry-session.js';
 
-export type { ReceiptRef } from './ack-convert.js';
+export type { AckEntryOutcome, DeadLetterAttempts, ReceiptRef } from './ack-convert.js';
 export type { ReceiveResult } from './receive-convert.js';
 
 /** What {@link receive} asks for. */
@@ -104,4 +111,80 @@ export function changeInvisibleDuration(
     invisibleDurationMs,
     options,
   );
+}
+
+/**
+ * The queues of `topic` assigned to the client's group, asked at `endpoints` (any endpoint of the
+ * topic's route).
+ *
+ * @throws RocketMQError for transport failures and non-OK statuses.
+ */
+export function queryAssignment(
+  core: ClientCore,
+  endpoints: Endpoints,
+  topic: string,
+  options: CallOptions = {},
+): Promise<RouteQueue[]> {
+  return queryAssignmentCall(
+    core.rpc,
+    endpoints,
+    {
+      topic,
+      group: groupOf(core),
+      namespace: core.settings.current.namespace,
+      accessPoint: core.accessPoint,
+    },
+    options,
+    core.logger,
+  );
+}
+
+/**
+ * Acknowledges several receipts (one group and topic) in one AckMessage at `endpoints`; per-entry
+ * outcomes.
+ *
+ * @throws RocketMQError for transport failures.
+ */
+export function ackReceipts(
+  core: ClientCore,
+  endpoints: Endpoints,
+  refs: readonly ReceiptRef[],
+  options: CallOptions = {},
+): Promise<AckEntryOutcome[]> {
+  return ackMessages(core.rpc, endpoints, refs, options);
+}
+
+/**
+ * Changes the invisible duration of a receipt; returns the new receipt handle.
+ *
+ * @throws RocketMQError for transport failures and non-OK statuses.
+ */
+export function changeReceiptInvisibleDuration(
+  core: ClientCore,
+  endpoints: Endpoints,
+  ref: ReceiptRef,
+  invisibleDurationMs: number,
+  options: CallOptions = {},
+): Promise<string> {
+  return changeInvisibleDurationCall(core.rpc, endpoints, ref, invisibleDurationMs, options);
+}
+
+/**
+ * Forwards a receipt's message to the group's dead-letter queue.
+ *
+ * @throws RocketMQError for transport failures and non-OK statuses.
+ */
+export function forwardReceiptToDeadLetterQueue(
+  core: ClientCore,
+  endpoints: Endpoints,
+  ref: ReceiptRef,
+  attempts: DeadLetterAttempts,
+  options: CallOptions = {},
+): Promise<void> {
+  return forwardToDeadLetterQueue(core.rpc, endpoints, ref, attempts, options);
+}
+
+/** Decodes a message carried by a server command (e.g. VerifyMessageCommand) into a view. */
+export function decodeCommandMessage(message: WireMessage, endpoints: Endpoints): MessageView {
+  return fromProtoMessage(message, { endpoint: endpointKey(endpoints) });
 }

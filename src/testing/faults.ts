@@ -33,10 +33,12 @@ export type FailureSpec =
  * - `'empty-payload'`: the status is kept but every other field is cleared (SendMessage without entries,
  *   QueryRoute without queues, ReceiveMessage without message frames, Telemetry settings reply without
  *   settings).
+ * - `'bad-digest'` (ReceiveMessage only): messages are delivered with a body digest that does not match
+ *   their body, so clients must treat them as corrupted.
  *
  * Default: `'no-status'` for ReceiveMessage, `'empty-payload'` for everything else.
  */
-export type MalformedKind = 'no-status' | 'empty-payload';
+export type MalformedKind = 'no-status' | 'empty-payload' | 'bad-digest';
 
 /** The fault hooks, reachable as `broker.faults`. */
 export interface BrokerFaults {

@@ -9,6 +9,7 @@ test('the package entry exports exactly the curated runtime symbols', () => {
     'FilterExpression',
     'MessageView',
     'Producer',
+    'PushConsumer',
     'RocketMQError',
     'SimpleConsumer',
     'Transaction',

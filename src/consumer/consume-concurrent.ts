@@ -1,0 +1,97 @@
+/**
+ * Concurrent consumption (protocol notes §13.5): messages from every queue go into one queue in
+ * arrival order and are handed to the listener by a pool of `concurrency` permits. Success → ack
+ * (batched); failure → nack with the retry policy's delay for that delivery attempt (the broker
+ * redelivers it, and moves it to the dead-letter queue after the last attempt). A corrupted message is
+ * nacked without reaching the listener.
+ *
+ * @packageDocumentation
+ */
+
+import { backoffDelay } from '../internal/backoff.js';
+import { callListener, type ConsumeHost, type ConsumeService } from './consume-service.js';
+import type { Lease } from './lease-keeper.js';
+import type { ProcessQueue } from './process-queue.js';
+
+interface Item {
+  readonly queue: ProcessQueue;
+  readonly lease: Lease;
+}
+
+/** See the module documentation. */
+export class ConcurrentConsumeService implements ConsumeService {
+  readonly #host: ConsumeHost;
+  readonly #concurrency: number;
+  #waiting: Item[] = [];
+  #head = 0;
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(host: ConsumeHost, concurrency: number) {
+    this.#host = host;
+    this.#concurrency = concurrency;
+  }
+
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** Messages received and waiting for a worker. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  deliver(queue: ProcessQueue, leases: readonly Lease[]): Promise<void> {
+    for (const lease of leases) this.#waiting.push({ queue, lease });
+    this.#pump();
+    return Promise.resolve();
+  }
+
+  stop(): Lease[] {
+    this.#stopped = true;
+    const left = this.#waiting.slice(this.#head).map((i) => i.lease);
+    this.#waiting = [];
+    this.#head = 0;
+    return left;
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#running.size < this.#concurrency && this.#head < this.#waiting.length) {
+      const item = this.#waiting[this.#head++]!;
+      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+        this.#waiting = this.#waiting.slice(this.#head);
+        this.#head = 0;
+      }
+      const run = this.#consume(item).finally(() => {
+        this.#running.delete(run);
+        this.#pump();
+      });
+      this.#running.add(run);
+    }
+  }
+
+  async #consume({ queue, lease }: Item): Promise<void> {
+    const view = lease.view;
+    const host = this.#host;
+    try {
+      const attempt = view.deliveryAttempt;
+      if (lease.state === 'lost') {
+        await host.settler.ack(lease); // counts it as lost; nothing is sent
+        return;
+      }
+      const outcome = view.corrupted ? 'failure' : await callListener(host, view, lease, attempt);
+      if (outcome === 'success') {
+        await host.settler.ack(lease);
+      } else {
+        const delay = backoffDelay(host.retryPolicy().backoff, Math.max(1, attempt), host.random);
+        await host.settler.nack(lease, delay);
+      }
+    } finally {
+      queue.release(view);
+    }
+  }
+}

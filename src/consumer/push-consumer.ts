@@ -1,0 +1,491 @@
+/**
+ * The push consumer (protocol notes §13.5, §13.6): messages are received in the background and handed
+ * to a listener; the consumer settles them.
+ *
+ * ```
+ * assignment scan (QueryAssignment, every 5 s)
+ *   └─► one ProcessQueue per assigned queue: receive loop ─► prefetch cache (count + bytes bounded)
+ *         └─► consume service: concurrent worker pool, or FIFO (in order per queue / per group)
+ *               └─► listener ─► settle: batched ack │ nack with the retry delay │ dead-letter queue
+ * LeaseKeeper: renews every message waiting in the cache or in the listener before it expires
+ * ```
+ *
+ * - Whether the group is ordered (FIFO) is the server's setting, read at start.
+ * - Leases: messages are received with `invisibleDurationMs` and renewed with ChangeInvisibleDuration
+ *   before they expire (up to `maxLeaseExtensionMs`), so slow listeners and a deep cache never cause
+ *   duplicate deliveries; the listener's `signal` aborts when a lease is lost.
+ * - Acks go out in batches (one AckMessage with many entries); each entry's result is checked and
+ *   failed entries are retried while their receipt is valid.
+ * - `shutdown({ timeoutMs })`: stops receiving, hands messages not yet started back (visible at once),
+ *   lets listeners in progress finish within the bound (then aborts their signals), flushes acks,
+ *   notifies the server and closes. `destroy()` does the same without waiting.
+ *
+ * @example
+ * ```ts
+ * await using consumer = new PushConsumer({
+ *   endpoints: '127.0.0.1:8081',
+ *   consumerGroup: 'billing',
+ *   subscriptions: { orders: '*' },
+ *   listener: async (message) => {
+ *     await handle(message); // throw (or return 'failure') to have it retried
+ *   },
+ * });
+ * await consumer.start();
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+import { RocketMQError } from '../errors.js';
+import { exponentialBackoff, type RandomSource } from '../internal/backoff.js';
+import type { TaskHandle } from '../internal/scheduler.js';
+import { Semaphore } from '../internal/semaphore.js';
+import type { FilterExpression } from '../model/filter-expression.js';
+import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import {
+  ackReceipts,
+  changeReceiptInvisibleDuration,
+  decodeCommandMessage,
+  forwardReceiptToDeadLetterQueue,
+  queryAssignment,
+  receiptOf,
+  receive as receiveCall,
+} from '../protocol/consumer-rpc.js';
+import { isReadable, type RouteQueue } from '../protocol/route.js';
+import { DEFAULT_PUSH_RETRY_POLICY, type RetryPolicy } from '../protocol/settings.js';
+import type { VerifyOutcome } from '../protocol/telemetry-session.js';
+import type { Endpoints } from '../rpc/endpoints.js';
+import { AckBatcher } from './ack-batcher.js';
+import { ConcurrentConsumeService } from './consume-concurrent.js';
+import { FifoConsumeService } from './consume-fifo.js';
+import type { ConsumeHost, ConsumeService } from './consume-service.js';
+import type { ConsumerCallOptions } from './simple-consumer.js';
+import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { ProcessQueue, type ProcessQueueHost, processQueueKey } from './process-queue.js';
+import {
+  type PushConsumerOptions,
+  type PushConsumerShutdownOptions,
+  type ResolvedPushOptions,
+  resolvePushOptions,
+} from './push-consumer-options.js';
+import { Settler } from './settler.js';
+
+/** A snapshot of a push consumer's counters and gauges. */
+export interface PushConsumerStats {
+  readonly state: ClientCoreStateName;
+  /** Whether the group consumes in order (the server's setting, known after start). */
+  readonly fifo: boolean;
+  /** Queues being received from. */
+  readonly assignments: number;
+  /** Messages received and not yet settled (waiting, in the listener, or settling). */
+  readonly cachedMessages: number;
+  readonly cachedBytes: number;
+  /** Listener calls in progress. */
+  readonly inFlight: number;
+  readonly received: number;
+  /** Listener outcomes. */
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Settles. */
+  readonly acked: number;
+  readonly nacked: number;
+  readonly deadLettered: number;
+  readonly released: number;
+  /** Settles given up (those messages will be delivered again). */
+  readonly settleFailures: number;
+  /** AckMessage requests sent (each may carry many entries). */
+  readonly ackRequests: number;
+  readonly leaseRenewals: number;
+  /** Leases lost before their message was settled. */
+  readonly leasesLost: number;
+}
+
+const RECEIVE_BACKOFF = exponentialBackoff({ initialMs: 1_000, maxMs: 10_000, multiplier: 2, jitter: 0.2 });
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** The broker serves at most 32 messages per receive. */
+const MAX_BATCH = 32;
+
+function closedError(): RocketMQError {
+  return new RocketMQError('The consumer is shut down', 'CLOSED');
+}
+
+/** A consumer that receives in the background and calls a listener. See the module documentation. */
+export class PushConsumer {
+  /** The consumer group. */
+  readonly consumerGroup: string;
+  readonly #o: ResolvedPushOptions;
+  readonly #core: ClientCore;
+  readonly #random: RandomSource;
+  readonly #leases: LeaseKeeper;
+  readonly #batcher: AckBatcher;
+  readonly #settler: Settler;
+  readonly #permits: Semaphore;
+  readonly #queues = new Map<string, ProcessQueue>();
+  readonly #closer = new AbortController();
+  readonly #consumeHost: ConsumeHost;
+  readonly #queueHost: ProcessQueueHost;
+  #service: ConsumeService | undefined;
+  #fifo = false;
+  #scanTask: TaskHandle | undefined;
+  #scanCursor = 0;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #succeeded = 0;
+  #failed = 0;
+  #lost = 0;
+  /** Messages received by process queues that were dropped since. */
+  #receivedByStopped = 0;
+
+  /**
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad options (or a bad access point),
+   * `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
+   */
+  constructor(options: PushConsumerOptions) {
+    this.#o = resolvePushOptions(options);
+    this.consumerGroup = this.#o.consumerGroup;
+    this.#random = options.random ?? Math.random;
+    this.#core = new ClientCore({
+      clientType: 'push-consumer',
+      accessPoint: options.endpoints,
+      namespace: options.namespace,
+      credentials: options.credentials,
+      tls: options.tls,
+      requestTimeoutMs: this.#o.requestTimeoutMs,
+      group: this.consumerGroup,
+      subscriptions: toSubscriptionSpecs(this.#o.subscriptions),
+      logger: options.logger,
+      clientId: options.clientId,
+      clock: options.clock,
+      timers: options.timers,
+      random: options.random,
+      createGrpcClient: options.createGrpcClient,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      routeRefreshIntervalMs: options.routeRefreshIntervalMs,
+      handlers: { verifyMessage: (command, context) => this.#verify(command.message, context.endpoints) },
+    });
+    const core = this.#core;
+    const callOpts = (): { timeoutMs: number } => ({ timeoutMs: core.requestTimeoutMs });
+    const changeInvisible = (
+      endpoints: Endpoints,
+      ref: Parameters<typeof changeReceiptInvisibleDuration>[2],
+      ms: number,
+    ) => changeReceiptInvisibleDuration(core, endpoints, ref, ms, callOpts());
+    this.#leases = new LeaseKeeper(
+      {
+        clock: core.clock,
+        scheduler: core.scheduler,
+        logger: core.logger,
+        receiptOf: (view) => receiptOf(core, view),
+        changeInvisible,
+      },
+      {
+        invisibleDurationMs: this.#o.invisibleDurationMs,
+        renewAheadMs: this.#o.leaseRenewAheadMs,
+        maxExtensionMs: this.#o.maxLeaseExtensionMs,
+      },
+    );
+    this.#batcher = new AckBatcher(
+      {
+        clock: core.clock,
+        scheduler: core.scheduler,
+        logger: core.logger,
+        random: this.#random,
+        ack: (endpoints, refs) => ackReceipts(core, endpoints, refs, callOpts()),
+      },
+      { maxBatchSize: this.#o.ackBatchSize, flushDelayMs: this.#o.ackFlushDelayMs },
+    );
+    this.#settler = new Settler({
+      clock: core.clock,
+      scheduler: core.scheduler,
+      logger: core.logger,
+      random: this.#random,
+      batcher: this.#batcher,
+      changeInvisible,
+      forwardToDeadLetterQueue: (endpoints, ref, attempts) =>
+        forwardReceiptToDeadLetterQueue(core, endpoints, ref, attempts, callOpts()),
+    });
+    this.#permits = new Semaphore(this.#o.concurrency);
+    this.#consumeHost = {
+      logger: core.logger,
+      scheduler: core.scheduler,
+      random: this.#random,
+      listener: this.#o.listener,
+      settler: this.#settler,
+      permits: this.#permits,
+      retryPolicy: () => this.#retryPolicy(),
+      record: (outcome) => {
+        if (outcome === 'success') this.#succeeded++;
+        else this.#failed++;
+      },
+    };
+    this.#queueHost = {
+      scheduler: core.scheduler,
+      logger: core.logger,
+      random: this.#random,
+      receiveBackoff: options.receiveBackoff ?? RECEIVE_BACKOFF,
+      limits: () => this.#limits(),
+      receive: (queue, filter, batchSize, attemptId, signal) => {
+        const longPollingTimeoutMs = core.settings.current.longPollingTimeoutMs;
+        return receiveCall(
+          core,
+          {
+            queue,
+            filter,
+            batchSize,
+            invisibleDurationMs: this.#o.invisibleDurationMs,
+            longPollingTimeoutMs,
+            attemptId,
+          },
+          { signal, timeoutMs: longPollingTimeoutMs + core.requestTimeoutMs },
+        ).then((r) => r.messages);
+      },
+      track: (view, queue) => {
+        const lease = this.#leases.track(view, queue.endpoints);
+        lease.signal.addEventListener(
+          'abort',
+          () => {
+            if (lease.state === 'lost') this.#lost++;
+          },
+          { once: true },
+        );
+        return lease;
+      },
+      deliver: (queue, leases) => {
+        const service = this.#service;
+        if (service === undefined) return Promise.resolve();
+        return service.deliver(queue, leases);
+      },
+    };
+  }
+
+  /** The client id sent to the server. */
+  get clientId(): string {
+    return this.#core.clientId;
+  }
+
+  /** The lifecycle state. */
+  get state(): ClientCoreStateName {
+    return this.#core.state;
+  }
+
+  /** Subscribed topics and their filters. */
+  get subscriptions(): ReadonlyMap<string, FilterExpression> {
+    return new Map(this.#o.subscriptions);
+  }
+
+  /** Counters and gauges (a snapshot). */
+  stats(): PushConsumerStats {
+    let cachedMessages = 0;
+    let cachedBytes = 0;
+    let received = 0;
+    for (const q of this.#queues.values()) {
+      cachedMessages += q.cachedCount;
+      cachedBytes += q.cachedBytes;
+      received += q.received;
+    }
+    const s = this.#settler.stats;
+    return {
+      state: this.#core.state,
+      fifo: this.#fifo,
+      assignments: this.#queues.size,
+      cachedMessages,
+      cachedBytes,
+      inFlight: this.#permits.held,
+      received: received + this.#receivedByStopped,
+      succeeded: this.#succeeded,
+      failed: this.#failed,
+      acked: s.acked,
+      nacked: s.nacked,
+      deadLettered: s.deadLettered,
+      released: s.released,
+      settleFailures: s.failed,
+      ackRequests: this.#batcher.stats.requests,
+      leaseRenewals: this.#leases.renewals,
+      leasesLost: this.#lost,
+    };
+  }
+
+  /**
+   * Starts: settings handshake, routes, the first assignment scan, then the receive loops. Idempotent
+   * (concurrent calls share one promise).
+   *
+   * @throws RocketMQError `CLOSED` after shutdown; `SETTINGS_TIMEOUT`, `UNAUTHORIZED`,
+   * `TOPIC_NOT_FOUND`, … from the server; `ABORTED`/`TIMEOUT` from the options.
+   */
+  start(options: ConsumerCallOptions = {}): Promise<void> {
+    try {
+      const opts = validateCallOptions(options);
+      if (this.#stopping !== undefined) throw closedError();
+      this.#starting ??= this.#start(opts);
+      return this.#starting;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Graceful shutdown (see the module documentation). Idempotent; never rejects.
+   */
+  shutdown(options: PushConsumerShutdownOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.#stopping ??= this.#shutdown(Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 0);
+    return this.#stopping;
+  }
+
+  /** Forced shutdown: nothing is waited for; messages not settled are delivered again later. */
+  destroy(): Promise<void> {
+    return this.shutdown({ timeoutMs: 0 });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  async #start(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+    await this.#core.start(options);
+    if (this.#stopping !== undefined) throw closedError();
+    this.#fifo = this.#core.settings.current.fifo;
+    this.#service = this.#fifo
+      ? new FifoConsumeService(this.#consumeHost, this.#o.fifoConsumeAccelerator)
+      : new ConcurrentConsumeService(this.#consumeHost, this.#o.concurrency);
+    this.#core.logger.info('push consumer started', {
+      group: this.consumerGroup,
+      fifo: this.#fifo,
+      topics: [...this.#o.subscriptions.keys()],
+    });
+    await this.#scan();
+    if (this.#stopping !== undefined) return;
+    this.#scanTask = this.#core.scheduler.every(this.#o.assignmentScanIntervalMs, () => this.#scan(), {
+      name: 'assignment-scan',
+    });
+  }
+
+  async #scan(): Promise<void> {
+    const signal = this.#closer.signal;
+    for (const [topic, filter] of this.#o.subscriptions) {
+      if (signal.aborted) return;
+      try {
+        const route = await this.#core.getRoute(topic, { signal });
+        const endpoints = route.endpoints[this.#scanCursor++ % Math.max(1, route.endpoints.length)];
+        if (endpoints === undefined) continue;
+        const queues = await queryAssignment(this.#core, endpoints, topic, {
+          signal,
+          timeoutMs: this.#core.requestTimeoutMs,
+        });
+        this.#applyAssignments(topic, filter, queues.filter(isReadable));
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#core.logger.warn('assignment scan failed; keeping the current assignments', {
+          topic,
+          err: RocketMQError.from(err),
+        });
+      }
+    }
+  }
+
+  #applyAssignments(topic: string, filter: FilterExpression, queues: readonly RouteQueue[]): void {
+    if (queues.length === 0) {
+      this.#core.logger.debug('empty assignment; keeping the current one', { topic });
+      return;
+    }
+    const wanted = new Map(queues.map((q) => [processQueueKey(q), q]));
+    for (const [key, pq] of this.#queues) {
+      if (pq.queue.topic !== topic || wanted.has(key)) continue;
+      this.#queues.delete(key);
+      this.#receivedByStopped += pq.received;
+      void pq.stop();
+      this.#core.logger.info('queue unassigned', { queue: key });
+    }
+    for (const [key, q] of wanted) {
+      if (this.#queues.has(key)) continue;
+      const pq = new ProcessQueue(this.#queueHost, q, toFilterSpec(filter));
+      this.#queues.set(key, pq);
+      pq.start();
+      this.#core.logger.info('queue assigned', { queue: key });
+    }
+  }
+
+  #limits(): { count: number; bytes: number; batchSize: number } {
+    const n = Math.max(1, this.#queues.size);
+    return {
+      count: Math.max(1, Math.floor(this.#o.maxCachedMessages / n)),
+      bytes: Math.max(1, Math.floor(this.#o.maxCachedBytes / n)),
+      batchSize: Math.max(1, Math.min(MAX_BATCH, this.#core.settings.current.receiveBatchSize)),
+    };
+  }
+
+  #retryPolicy(): RetryPolicy {
+    return this.#core.settings.current.retryPolicy ?? DEFAULT_PUSH_RETRY_POLICY;
+  }
+
+  async #verify(
+    message: Parameters<typeof decodeCommandMessage>[0] | undefined,
+    endpoints: Endpoints,
+  ): Promise<VerifyOutcome> {
+    if (message === undefined) return { code: 'MESSAGE_CORRUPTED', message: 'no message' };
+    const view = decodeCommandMessage(message, endpoints);
+    if (view.corrupted) return { code: 'MESSAGE_CORRUPTED', message: view.decodeError ?? 'corrupted' };
+    try {
+      const r = await this.#o.listener(view, { signal: this.#closer.signal, attempt: view.deliveryAttempt });
+      return r === 'failure' ? { code: 'FAILED_TO_CONSUME_MESSAGE' } : { code: 'OK' };
+    } catch (err) {
+      return { code: 'FAILED_TO_CONSUME_MESSAGE', message: RocketMQError.from(err).message };
+    }
+  }
+
+  /** Resolves true when `work` finished within `ms`, false otherwise. */
+  async #within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    if (ms <= 0) return false;
+    const timer = new AbortController();
+    try {
+      return await Promise.race([
+        work.then(
+          () => true,
+          () => true,
+        ),
+        this.#core.scheduler.sleep(ms, timer.signal).then(
+          () => false,
+          () => false,
+        ),
+      ]);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    const clock = this.#core.clock;
+    const endAt = clock.now() + timeoutMs;
+    const left = (): number => Math.max(0, endAt - clock.now());
+    this.#closer.abort(closedError());
+    this.#scanTask?.cancel();
+    this.#scanTask = undefined;
+    // A start in progress finishes (or fails) first, so nothing starts behind our back.
+    if (this.#starting !== undefined) await this.#within(this.#starting, left());
+    const queues = [...this.#queues.values()];
+    await Promise.all(queues.map((q) => q.stop()));
+    // Messages not yet started go back at once; listeners in progress get the rest of the bound.
+    const unstarted = this.#service?.stop() ?? [];
+    const releases = Promise.all(unstarted.map((l) => this.#settler.release(l)));
+    const drained = Promise.all([releases, this.#service?.idle()]);
+    if (!(await this.#within(drained, left()))) {
+      const reason = new RocketMQError('The consumer is shutting down', 'CLOSED');
+      this.#leases.interruptAll(reason);
+      this.#core.logger.warn(
+        'shutdown bound reached with messages in progress; they will be delivered again',
+        {
+          inFlight: this.#permits.held,
+        },
+      );
+    }
+    await this.#within(this.#batcher.flush(), left());
+    this.#leases.close();
+    this.#batcher.close();
+    for (const q of queues) this.#receivedByStopped += q.received;
+    this.#queues.clear();
+    await this.#core.shutdown({ timeoutMs: Math.max(left(), Math.min(timeoutMs, 1_000)) });
+  }
+}
