@@ -258,3 +258,16 @@ export function debugLogger(bindings: LogFields = {}, section?: DebugSection): L
     child: (more) => debugLogger({ ...bindings, ...more }, section),
   };
 }
+
+/**
+ * The logger a client uses when none is injected: {@link debugLogger} when the process runs with
+ * `NODE_DEBUG` naming the `rocketmq` section (e.g. `NODE_DEBUG=rocketmq` or `NODE_DEBUG=http,rocketmq`),
+ * else {@link noopLogger}. Decided when called (at client construction), never at import.
+ *
+ * @param section - injectable for tests; defaults to the `rocketmq` debuglog section.
+ */
+export function defaultLogger(section?: DebugSection): Logger {
+  if (section === undefined) rocketmqSection ??= debuglog('rocketmq') as DebugSection;
+  const fn = section ?? rocketmqSection;
+  return fn?.enabled === true ? debugLogger({}, section) : noopLogger;
+}

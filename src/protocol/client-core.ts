@@ -35,7 +35,7 @@ import {
 import { type Clock, systemClock } from '../internal/clock.js';
 import { Scheduler } from '../internal/scheduler.js';
 import type { TimerApi } from '../internal/timers.js';
-import { childLogger, type Logger, noopLogger, safeLogger } from '../observability/logger.js';
+import { childLogger, defaultLogger, type Logger, safeLogger } from '../observability/logger.js';
 import {
   type Credentials,
   type CredentialsProvider,
@@ -128,7 +128,7 @@ export interface ClientCoreOptions {
   clientProperties?: Readonly<Record<string, string>> | undefined;
   /** Handlers for server commands (more can be added with {@link ClientCore.setHandlers}). */
   handlers?: TelemetryHandlers | undefined;
-  /** @defaultValue no-op */
+  /** @defaultValue `defaultLogger()`: silent, or `debugLogger` when `NODE_DEBUG` names `rocketmq` */
   logger?: Logger | undefined;
   /** @defaultValue a new id (`createClientId()`) */
   clientId?: string | undefined;
@@ -214,7 +214,7 @@ export class ClientCore {
       typeof options.accessPoint === 'string' ? parseEndpoints(options.accessPoint) : options.accessPoint;
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.logger = childLogger(safeLogger(options.logger ?? noopLogger), { clientId: this.clientId });
+    this.logger = childLogger(safeLogger(options.logger ?? defaultLogger()), { clientId: this.clientId });
     this.#handlers = { ...options.handlers };
     this.#events = new TypedEmitter((err, type) =>
       this.logger.warn('event listener failed', { event: String(type), err }),
