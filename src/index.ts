@@ -15,6 +15,7 @@ export type {
   MessageListener,
   PushConsumerOptions,
   PushConsumerShutdownOptions,
+  RetryLater,
 } from './consumer/push-consumer-options.js';
 export {
   type ConsumerCallOptions,

@@ -9,7 +9,7 @@
  */
 
 import { backoffDelay } from '../internal/backoff.js';
-import { callListener, type ConsumeHost, type ConsumeService } from './consume-service.js';
+import { callListener, type ConsumeHost, type ConsumeService, type Outcome } from './consume-service.js';
 import type { Lease } from './lease-keeper.js';
 import type { ProcessQueue } from './process-queue.js';
 
@@ -83,11 +83,14 @@ export class ConcurrentConsumeService implements ConsumeService {
         await host.settler.ack(lease); // counts it as lost; nothing is sent
         return;
       }
-      const outcome = view.corrupted ? 'failure' : await callListener(host, view, lease, attempt);
-      if (outcome === 'success') {
+      const outcome: Outcome = view.corrupted
+        ? { t: 'failure' }
+        : await callListener(host, view, lease, attempt);
+      if (outcome.t === 'success') {
         await host.settler.ack(lease);
       } else {
-        const delay = backoffDelay(host.retryPolicy().backoff, Math.max(1, attempt), host.random);
+        const delay =
+          outcome.retryAfterMs ?? backoffDelay(host.retryPolicy().backoff, Math.max(1, attempt), host.random);
         await host.settler.nack(lease, delay);
       }
     } finally {

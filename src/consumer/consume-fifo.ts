@@ -90,11 +90,12 @@ export class FifoConsumeService implements ConsumeService {
       if (!view.corrupted) {
         for (;;) {
           const outcome = await callListener(host, view, lease, attempt);
-          if (outcome === 'success') return await host.settler.ack(lease);
+          if (outcome.t === 'success') return await host.settler.ack(lease);
           if (isLost(lease)) return false;
           if (attempt >= max) break;
+          const delay = outcome.retryAfterMs ?? backoffDelay(policy.backoff, attempt, host.random);
           try {
-            await host.scheduler.sleep(backoffDelay(policy.backoff, attempt, host.random), this.#stop.signal);
+            await host.scheduler.sleep(delay, this.#stop.signal);
           } catch {
             // Stopping while waiting to retry: hand it back; the broker delivers it again.
             await host.settler.release(lease);

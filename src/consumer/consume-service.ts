@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { RetryPolicy } from '../protocol/settings.js';
 import type { Lease } from './lease-keeper.js';
 import type { ProcessQueue } from './process-queue.js';
-import type { ConsumeResult, MessageListener } from './push-consumer-options.js';
+import type { MessageListener } from './push-consumer-options.js';
 import type { Settler } from './settler.js';
 
 /** The environment of a consume service. */
@@ -28,7 +28,7 @@ export interface ConsumeHost {
   /** The retry policy in force (the server's, once its settings arrived). */
   retryPolicy(): RetryPolicy;
   /** Counts a listener outcome. */
-  record(outcome: ConsumeResult, durationMs: number): void;
+  record(outcome: 'success' | 'failure', durationMs: number): void;
 }
 
 /** A batch handed over by a process queue. */
@@ -43,33 +43,47 @@ export interface ConsumeService {
   readonly active: number;
 }
 
+/** The largest retry delay a listener may ask for (the proxy's invisible-time limit). */
+const MAX_RETRY_AFTER_MS = 12 * 60 * 60 * 1000;
+
+/** A listener outcome after validation. */
+export type Outcome = { readonly t: 'success' } | { readonly t: 'failure'; readonly retryAfterMs?: number };
+
+/** Maps what a listener returned (see {@link MessageListener}); an invalid value counts as a failure. */
+export function toOutcome(value: unknown, logger: Logger): Outcome {
+  if (value === undefined || value === 'success') return { t: 'success' };
+  if (value === 'failure') return { t: 'failure' };
+  if (typeof value === 'object' && value !== null && 'retryAfterMs' in value) {
+    const ms = (value as { retryAfterMs: unknown }).retryAfterMs;
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS) {
+      return { t: 'failure', retryAfterMs: Math.round(ms) };
+    }
+  }
+  logger.warn('listener returned an unknown result; treating it as a failure', { result: String(value) });
+  return { t: 'failure' };
+}
+
 /**
- * Calls the listener and maps its outcome: `'failure'` or a throw → `'failure'`; anything else
- * (including `undefined`) → `'success'`.
+ * Calls the listener and maps its outcome: nothing or `'success'` → success; `'failure'`, a throw or an
+ * invalid result → failure (with the listener's `retryAfterMs`, if it gave one).
  */
 export async function callListener(
   host: ConsumeHost,
   view: MessageView,
   lease: Lease,
   attempt: number,
-): Promise<ConsumeResult> {
+): Promise<Outcome> {
   await host.permits.acquire();
   const started = performance.now();
-  let outcome: ConsumeResult = 'success';
+  let outcome: Outcome;
   try {
-    const r = await host.listener(view, { signal: lease.signal, attempt });
-    if (r === 'failure') outcome = 'failure';
+    outcome = toOutcome(await host.listener(view, { signal: lease.signal, attempt }), host.logger);
   } catch (err) {
-    outcome = 'failure';
-    host.logger.debug('listener failed', {
-      messageId: view.messageId,
-      topic: view.topic,
-      attempt,
-      err,
-    });
+    outcome = { t: 'failure' };
+    host.logger.debug('listener failed', { messageId: view.messageId, topic: view.topic, attempt, err });
   } finally {
     host.permits.release();
   }
-  host.record(outcome, performance.now() - started);
+  host.record(outcome.t, performance.now() - started);
   return outcome;
 }

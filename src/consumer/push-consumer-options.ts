@@ -22,8 +22,16 @@ import {
   validateGroup,
 } from './consumer-validation.js';
 
-/** What a listener reports: `'success'` acks the message, `'failure'` retries it. */
-export type ConsumeResult = 'success' | 'failure';
+/** Asks for the message again after `retryAfterMs` (0 – 12 h) instead of the retry policy's delay. */
+export interface RetryLater {
+  readonly retryAfterMs: number;
+}
+
+/**
+ * What a listener reports: `'success'` acks the message; `'failure'` retries it after the retry
+ * policy's delay; {@link RetryLater} retries it after the given delay.
+ */
+export type ConsumeResult = 'success' | 'failure' | RetryLater;
 
 /** Context handed to a listener with each message. */
 export interface ConsumeContext {
@@ -38,8 +46,9 @@ export interface ConsumeContext {
 
 /**
  * Handles one message. Returning nothing or `'success'` acks it; `'failure'` or a throw retries it
- * (concurrent groups: after the retry policy's delay, by the broker; FIFO groups: locally, in order,
- * then the dead-letter queue after the last attempt).
+ * after the retry policy's delay, `{ retryAfterMs }` after that delay (concurrent groups: redelivered
+ * by the broker; FIFO groups: retried locally, in order, then the dead-letter queue after the last
+ * attempt).
  */
 export type MessageListener = (
   message: MessageView,
@@ -58,6 +67,8 @@ export interface PushConsumerOptions {
   listener: MessageListener;
   /** Listener calls in progress at once. @defaultValue 20 */
   concurrency?: number | undefined;
+  /** Most messages asked for per receive (1–32; the server's batch size also caps it). @defaultValue 32 */
+  maxMessagesPerReceive?: number | undefined;
   /** Messages received and not yet settled, over all queues. @defaultValue 1024 */
   maxCachedMessages?: number | undefined;
   /** Body bytes received and not yet settled, over all queues. @defaultValue 64 MiB */
@@ -118,6 +129,7 @@ export interface ResolvedPushOptions {
   readonly subscriptions: ReadonlyMap<string, FilterExpression>;
   readonly listener: MessageListener;
   readonly concurrency: number;
+  readonly maxMessagesPerReceive: number;
   readonly maxCachedMessages: number;
   readonly maxCachedBytes: number;
   readonly invisibleDurationMs: number;
@@ -202,6 +214,7 @@ export function resolvePushOptions(options: PushConsumerOptions): ResolvedPushOp
     subscriptions,
     listener: options.listener,
     concurrency: positiveInt('concurrency', options.concurrency, 20, 10_000),
+    maxMessagesPerReceive: positiveInt('maxMessagesPerReceive', options.maxMessagesPerReceive, 32, 32),
     maxCachedMessages: positiveInt('maxCachedMessages', options.maxCachedMessages, 1024, 1_000_000),
     maxCachedBytes: positiveInt('maxCachedBytes', options.maxCachedBytes, 64 * 1024 * 1024),
     invisibleDurationMs,

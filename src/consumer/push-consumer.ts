@@ -413,7 +413,10 @@ export class PushConsumer {
     return {
       count: Math.max(1, Math.floor(this.#o.maxCachedMessages / n)),
       bytes: Math.max(1, Math.floor(this.#o.maxCachedBytes / n)),
-      batchSize: Math.max(1, Math.min(MAX_BATCH, this.#core.settings.current.receiveBatchSize)),
+      batchSize: Math.max(
+        1,
+        Math.min(MAX_BATCH, this.#o.maxMessagesPerReceive, this.#core.settings.current.receiveBatchSize),
+      ),
     };
   }
 
@@ -430,7 +433,7 @@ export class PushConsumer {
     if (view.corrupted) return { code: 'MESSAGE_CORRUPTED', message: view.decodeError ?? 'corrupted' };
     try {
       const r = await this.#o.listener(view, { signal: this.#closer.signal, attempt: view.deliveryAttempt });
-      return r === 'failure' ? { code: 'FAILED_TO_CONSUME_MESSAGE' } : { code: 'OK' };
+      return r === undefined || r === 'success' ? { code: 'OK' } : { code: 'FAILED_TO_CONSUME_MESSAGE' };
     } catch (err) {
       return { code: 'FAILED_TO_CONSUME_MESSAGE', message: RocketMQError.from(err).message };
     }

@@ -160,6 +160,42 @@ describe('PushConsumer: concurrent consumption', () => {
     await drive(s.time, () => s.fx.broker.stats().acked === 1, 'ack of attempt 2');
   });
 
+  test('{ retryAfterMs } nacks with that delay instead of the policy', async (t) => {
+    const calls: number[] = [];
+    const s = await setup(t, (_m, ctx) => {
+      calls.push(ctx.attempt);
+      return ctx.attempt === 1 ? { retryAfterMs: 7_000 } : 'success';
+    });
+    await s.send({ body: 'later' });
+    await drive(s.time, () => s.consumer.stats().nacked === 1, 'nacked');
+    const nackedAt = s.time.now();
+    await drive(s.time, () => calls.length === 2, 'redelivery', { stepMs: 100, maxVirtualMs: 10_000 });
+    const waited = s.time.now() - nackedAt;
+    assert.ok(waited >= 6_900 && waited <= 7_300, `redelivered after ${waited} ms`);
+    await drive(s.time, () => s.fx.broker.stats().acked === 1, 'acked');
+  });
+
+  test('an unknown listener result counts as a failure (never acked by mistake)', async (t) => {
+    const calls: number[] = [];
+    const s = await setup(t, ((_m: MessageView, ctx: { attempt: number }) => {
+      calls.push(ctx.attempt);
+      return ctx.attempt === 1 ? { retryAfterMs: -5 } : undefined;
+    }) as unknown as MessageListener);
+    await s.send({ body: 'odd' });
+    await drive(s.time, () => calls.length === 2, 'retried', { stepMs: 50 });
+    assert.equal(s.consumer.stats().failed, 1);
+    await drive(s.time, () => s.fx.broker.stats().acked === 1, 'acked');
+  });
+
+  test('maxMessagesPerReceive caps each receive', async (t) => {
+    const r = recorder();
+    const s = await setup(t, r.listener, { queues: 1, consumer: { maxMessagesPerReceive: 2 }, start: false });
+    for (let i = 0; i < 6; i++) await s.send({ body: `b${i}` });
+    await s.consumer.start();
+    await drive(s.time, () => s.fx.broker.stats().acked === 6, 'all acked');
+    assert.ok(s.fx.broker.stats().calls.ReceiveMessage >= 3, 'at least three receives of two');
+  });
+
   test('after the last attempt the broker moves the message to the dead-letter queue', async (t) => {
     const r = recorder();
     r.failWhen(() => true);
