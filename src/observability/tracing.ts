@@ -55,3 +55,10 @@ export function traceProperties(seed: TraceSeed = {}): Record<string, string> {
   if (seed.requestId) out[TRACE_PROPERTY.requestId] = seed.requestId;
   return out;
 }
+
+/** Trace and span ids of the active span, when there is a valid one. */
+export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
+  const span = trace.getSpan(context.active())?.spanContext();
+  if (span === undefined || !isSpanContextValid(span)) return undefined;
+  return { traceId: span.traceId, spanId: span.spanId };
+}
