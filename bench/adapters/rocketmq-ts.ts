@@ -1,0 +1,113 @@
+/**
+ * rocketmq-ts through its public entry (src/index.ts): `Producer`, `SimpleConsumer` and `PushConsumer`,
+ * all with their defaults except what a scenario sets (topic, group, long polling, cache bound).
+ */
+import * as lib from '../../src/index.js';
+import type { MessageView } from '../../src/index.js';
+import { type AdapterConfig, type AdapterGap, type ClientAdapter, unsupported } from './types.js';
+
+const CLIENT = 'rocketmq-ts';
+
+export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<ClientAdapter | AdapterGap> {
+  switch (config.role) {
+    case 'producer':
+      return producerAdapter(config);
+    case 'simple-consumer':
+      return simpleConsumerAdapter(config);
+    case 'push-consumer': {
+      const ctor = pushConsumerClass();
+      return ctor === undefined
+        ? { gap: 'PushConsumer is not exported from src/index.ts' }
+        : pushConsumerAdapter(ctor, config);
+    }
+  }
+}
+
+function producerAdapter(config: AdapterConfig): ClientAdapter {
+  const producer = new lib.Producer({ endpoints: config.endpoint, topics: [config.topic] });
+  const { topic } = config;
+  return {
+    client: CLIENT,
+    role: 'producer',
+    start: () => producer.start(),
+    send: async (body) => {
+      await producer.send({ topic, body, tag: 'bench' });
+    },
+    receiveBatch: () => Promise.reject(unsupported(CLIENT, 'producer', 'receiveBatch')),
+    ack: () => Promise.reject(unsupported(CLIENT, 'producer', 'ack')),
+    bodyOf: () => {
+      throw unsupported(CLIENT, 'producer', 'bodyOf');
+    },
+    shutdown: () => producer.shutdown(),
+  };
+}
+
+function simpleConsumerAdapter(config: AdapterConfig): ClientAdapter<MessageView> {
+  const consumer = new lib.SimpleConsumer({
+    endpoints: config.endpoint,
+    consumerGroup: config.group,
+    subscriptions: { [config.topic]: '*' },
+    awaitDurationMs: config.awaitDurationMs,
+  });
+  const invisible = config.invisibleDurationMs;
+  return {
+    client: CLIENT,
+    role: 'simple-consumer',
+    start: () => consumer.start(),
+    send: () => Promise.reject(unsupported(CLIENT, 'simple-consumer', 'send')),
+    receiveBatch: (max) => consumer.receive(max, invisible),
+    // The public API acknowledges one message per call; the acks of a batch run concurrently.
+    ack: async (messages) => {
+      await Promise.all(messages.map((m) => consumer.ack(m)));
+    },
+    bodyOf: (m) => m.body,
+    shutdown: () => consumer.shutdown(),
+  };
+}
+
+/** The part of the PushConsumer API the bench uses (looked up at run time: it is new in src/index.ts). */
+interface PushConsumerLike {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+  stats(): { readonly cachedMessages: number };
+}
+type PushConsumerClass = new (options: {
+  endpoints: string;
+  consumerGroup: string;
+  subscriptions: Record<string, string>;
+  maxCachedMessages?: number;
+  listener: (message: MessageView) => Promise<void>;
+}) => PushConsumerLike;
+
+function pushConsumerClass(): PushConsumerClass | undefined {
+  const ctor = (lib as Record<string, unknown>).PushConsumer;
+  return typeof ctor === 'function' ? (ctor as PushConsumerClass) : undefined;
+}
+
+function pushConsumerAdapter(
+  PushConsumer: PushConsumerClass,
+  config: AdapterConfig,
+): ClientAdapter<MessageView> {
+  const handler = config.onMessage;
+  if (handler === undefined) throw new Error('push-consumer needs onMessage');
+  const consumer = new PushConsumer({
+    endpoints: config.endpoint,
+    consumerGroup: config.group,
+    subscriptions: { [config.topic]: '*' },
+    ...(config.maxCachedMessages === undefined ? {} : { maxCachedMessages: config.maxCachedMessages }),
+    listener: async (message) => {
+      await handler(message);
+    },
+  });
+  return {
+    client: CLIENT,
+    role: 'push-consumer',
+    start: () => consumer.start(),
+    send: () => Promise.reject(unsupported(CLIENT, 'push-consumer', 'send')),
+    receiveBatch: () => Promise.reject(unsupported(CLIENT, 'push-consumer', 'receiveBatch')),
+    ack: () => Promise.reject(unsupported(CLIENT, 'push-consumer', 'ack')),
+    bodyOf: (m) => m.body,
+    cachedMessages: () => consumer.stats().cachedMessages,
+    shutdown: () => consumer.shutdown(),
+  };
+}

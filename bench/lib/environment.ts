@@ -1,0 +1,52 @@
+/** Machine, versions and load of a run, recorded with its results. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { VERSION } from '../../src/version.js';
+import { canPin, ROOT } from './children.js';
+
+export interface Environment {
+  readonly date: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly pinned: boolean;
+  readonly loadAverageStart: readonly number[];
+  loadAverageEnd?: readonly number[];
+  /** The real broker's source and version, when that target ran. */
+  broker?: string;
+}
+
+function packageVersion(name: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '?';
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function describeEnvironment(): Environment {
+  return {
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    versions: {
+      'rocketmq-ts': VERSION,
+      'rocketmq-client-nodejs': packageVersion('rocketmq-client-nodejs'),
+      '@grpc/grpc-js': packageVersion('@grpc/grpc-js'),
+      '@bufbuild/protobuf': packageVersion('@bufbuild/protobuf'),
+      'google-protobuf': packageVersion('google-protobuf'),
+    },
+    pinned: canPin() && os.cpus().length >= 2,
+    loadAverageStart: os.loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
