@@ -1,0 +1,352 @@
+/**
+ * The at-least-once checker (reliability notes §7): a Jepsen-style ledger of what was sent, handled,
+ * acked and dead-lettered, per message key, and the verdict over it.
+ *
+ * - Sends are recorded as `ok` (with the receipt's message id), `failed` (the broker or the client
+ *   refused it for sure: nothing was stored) or `unknown` (timed out, connection lost, process killed:
+ *   it may or may not have been stored). {@link AtLeastOnceLedger.send} classifies a send's outcome.
+ * - Deliveries are recorded when the consumer gets the message (before handling), acks when the ack
+ *   call returned (ok or failed).
+ *
+ * The checker computes:
+ * - **lost**: `ok`-sent keys that were not both handled and acked, and are not in the DLQ (must be 0);
+ * - **recovered**: `unknown`/`failed`-sent keys that were handled anyway (reported);
+ * - **handled after ack**: deliveries received after a successful ack of the same key had returned
+ *   (must be 0, except where the caller excuses them with a documented broker behaviour);
+ * - **duplicates**: deliveries beyond the first per key (reported);
+ * - **foreign**: handled keys this run never sent (must be 0: a sign of topic reuse or a bad key).
+ *
+ * Events are plain JSON (see {@link LedgerEvent}) so a child process can report them on stdout and the
+ * parent can {@link AtLeastOnceLedger.ingest} them. Times are epoch milliseconds with sub-ms resolution
+ * (`performance.timeOrigin + performance.now()`), comparable across processes on one machine.
+ */
+import { RocketMQError } from '../../src/errors.js';
+
+export type SendOutcome = 'ok' | 'failed' | 'unknown';
+
+/** One ledger event; serialisable. */
+export type LedgerEvent =
+  | {
+      readonly type: 'sent';
+      readonly key: string;
+      readonly outcome: SendOutcome;
+      readonly messageId?: string;
+      readonly code?: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'handled';
+      readonly key: string;
+      readonly messageId?: string;
+      readonly attempt?: number;
+      readonly consumer?: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'acked';
+      readonly key: string;
+      readonly ok: boolean;
+      readonly code?: string;
+      readonly at: number;
+    }
+  | { readonly type: 'dlq'; readonly key: string; readonly at: number };
+
+/** A delivery received after the key's ack had returned OK. */
+export interface AfterAck {
+  readonly key: string;
+  readonly ackedAt: number;
+  readonly handledAt: number;
+  readonly attempt?: number;
+  readonly consumer?: string;
+}
+
+/** The verdict. */
+export interface LedgerReport {
+  readonly name: string;
+  readonly sent: {
+    readonly total: number;
+    readonly ok: number;
+    readonly failed: number;
+    readonly unknown: number;
+  };
+  readonly deliveries: number;
+  readonly handledKeys: number;
+  readonly duplicates: number;
+  readonly ackedKeys: number;
+  readonly ackFailures: number;
+  readonly deadLettered: number;
+  readonly lost: readonly string[];
+  readonly recovered: readonly string[];
+  readonly handledAfterAck: readonly AfterAck[];
+  readonly excused: readonly AfterAck[];
+  readonly foreign: readonly string[];
+}
+
+/** Options of {@link AtLeastOnceLedger.assertHolds}. */
+export interface AssertOptions {
+  /**
+   * A documented broker behaviour that may redeliver after an ack (e.g. acks lost by a SIGKILL of the
+   * broker before its pop checkpoint was flushed). Matching deliveries are reported as excused.
+   */
+  readonly excuse?: { readonly reason: string; readonly applies: (violation: AfterAck) => boolean };
+  /** Fail when more duplicate deliveries than this happen. @defaultValue unbounded */
+  readonly maxDuplicates?: number;
+  /** Where the summary line goes. @defaultValue console.log */
+  readonly log?: (line: string) => void;
+}
+
+interface KeyState {
+  outcome: SendOutcome | undefined;
+  messageId?: string;
+  handled: Array<{ at: number; attempt?: number; consumer?: string }>;
+  firstAckOkAt: number | undefined;
+  ackFailures: number;
+  dlq: boolean;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Error codes that prove a send was refused before anything was stored. */
+const REFUSED = new Set(['INVALID_ARGUMENT', 'INVALID_STATE']);
+
+/** `failed` when the error proves nothing was stored, else `unknown`. */
+export function classifySendError(err: unknown): Exclude<SendOutcome, 'ok'> {
+  const e = RocketMQError.from(err);
+  if (REFUSED.has(e.code)) return 'failed';
+  // A broker status that is not retriable (4xx) is an answer: the message was not stored.
+  if (e.brokerCode !== undefined && !e.retriable) return 'failed';
+  return 'unknown';
+}
+
+/** The ledger of one test. See the module documentation. */
+export class AtLeastOnceLedger {
+  readonly name: string;
+  readonly #keys = new Map<string, KeyState>();
+  readonly #foreign = new Set<string>();
+  #seq = 0;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** A fresh key for the next message (`<name>:<n>`). */
+  nextKey(): string {
+    this.#seq += 1;
+    return `${this.name}:${this.#seq}`;
+  }
+
+  /** Keys recorded as sent so far (any outcome). */
+  get sentCount(): number {
+    return this.#keys.size;
+  }
+
+  /** Number of distinct keys acked OK. */
+  get ackedCount(): number {
+    let n = 0;
+    for (const k of this.#keys.values()) if (k.firstAckOkAt !== undefined) n++;
+    return n;
+  }
+
+  /** Number of ok-sent keys not yet acked nor dead-lettered. */
+  get pendingCount(): number {
+    let n = 0;
+    for (const k of this.#keys.values())
+      if (k.outcome === 'ok' && k.firstAckOkAt === undefined && !k.dlq) n++;
+    return n;
+  }
+
+  /** True when every key sent OK was acked or dead-lettered. */
+  get drained(): boolean {
+    return this.pendingCount === 0;
+  }
+
+  /**
+   * Runs one send and records its outcome. Resolves with the receipt, or `undefined` when the send
+   * failed (the error is recorded, never thrown).
+   */
+  async send<R extends { readonly messageId: string }>(
+    key: string,
+    run: () => Promise<R>,
+  ): Promise<R | undefined> {
+    this.record({ type: 'sent', key, outcome: 'unknown', at: now() });
+    try {
+      const receipt = await run();
+      this.record({ type: 'sent', key, outcome: 'ok', messageId: receipt.messageId, at: now() });
+      return receipt;
+    } catch (err) {
+      const outcome = classifySendError(err);
+      this.record({ type: 'sent', key, outcome, code: RocketMQError.from(err).code, at: now() });
+      return undefined;
+    }
+  }
+
+  /** Records a delivery of `key` (call it when the message arrives, before handling it). */
+  handled(key: string, info: { messageId?: string; attempt?: number; consumer?: string } = {}): void {
+    this.record({ type: 'handled', key, ...info, at: now() });
+  }
+
+  /** Records the outcome of an ack of `key`. */
+  acked(key: string, ok: boolean, err?: unknown): void {
+    this.record({
+      type: 'acked',
+      key,
+      ok,
+      ...(err === undefined ? {} : { code: RocketMQError.from(err).code }),
+      at: now(),
+    });
+  }
+
+  /** Records that `key` was found in the dead-letter queue. */
+  deadLettered(key: string): void {
+    this.record({ type: 'dlq', key, at: now() });
+  }
+
+  /** Adds events reported by another process (or recorded earlier). */
+  ingest(events: Iterable<LedgerEvent>): void {
+    for (const e of events) this.record(e);
+  }
+
+  /** Records one event. */
+  record(event: LedgerEvent): void {
+    if (event.type === 'sent') {
+      const k = this.#state(event.key, true)!;
+      // 'unknown' is the intent written before the send; a later definite outcome replaces it.
+      if (k.outcome === undefined || event.outcome !== 'unknown') k.outcome = event.outcome;
+      if (event.messageId !== undefined) k.messageId = event.messageId;
+      return;
+    }
+    const k = this.#state(event.key, false);
+    if (k === undefined) {
+      this.#foreign.add(event.key);
+      return;
+    }
+    switch (event.type) {
+      case 'handled':
+        k.handled.push({
+          at: event.at,
+          ...(event.attempt === undefined ? {} : { attempt: event.attempt }),
+          ...(event.consumer === undefined ? {} : { consumer: event.consumer }),
+        });
+        return;
+      case 'acked':
+        if (event.ok) k.firstAckOkAt = Math.min(k.firstAckOkAt ?? Number.POSITIVE_INFINITY, event.at);
+        else k.ackFailures += 1;
+        return;
+      case 'dlq':
+        k.dlq = true;
+        return;
+      default: {
+        const exhaustive: never = event;
+        throw new Error(`unknown ledger event ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+
+  /** Computes the verdict (see the module documentation). */
+  report(excuse?: AssertOptions['excuse']): LedgerReport {
+    let ok = 0;
+    let failed = 0;
+    let unknown = 0;
+    let deliveries = 0;
+    let handledKeys = 0;
+    let ackedKeys = 0;
+    let ackFailures = 0;
+    let dlq = 0;
+    const lost: string[] = [];
+    const recovered: string[] = [];
+    const afterAck: AfterAck[] = [];
+    const excused: AfterAck[] = [];
+    for (const [key, k] of this.#keys) {
+      if (k.outcome === 'ok') ok++;
+      else if (k.outcome === 'failed') failed++;
+      else unknown++;
+      deliveries += k.handled.length;
+      if (k.handled.length > 0) handledKeys++;
+      if (k.firstAckOkAt !== undefined) ackedKeys++;
+      ackFailures += k.ackFailures;
+      if (k.dlq) dlq++;
+      const settled = (k.handled.length > 0 && k.firstAckOkAt !== undefined) || k.dlq;
+      if (k.outcome === 'ok' && !settled) lost.push(key);
+      if (k.outcome !== 'ok' && k.handled.length > 0) recovered.push(key);
+      if (k.firstAckOkAt !== undefined) {
+        for (const h of k.handled) {
+          if (h.at <= k.firstAckOkAt) continue;
+          const v: AfterAck = { key, ackedAt: k.firstAckOkAt, handledAt: h.at, ...h };
+          if (excuse?.applies(v)) excused.push(v);
+          else afterAck.push(v);
+        }
+      }
+    }
+    return {
+      name: this.name,
+      sent: { total: this.#keys.size, ok, failed, unknown },
+      deliveries,
+      handledKeys,
+      duplicates: deliveries - handledKeys,
+      ackedKeys,
+      ackFailures,
+      deadLettered: dlq,
+      lost,
+      recovered,
+      handledAfterAck: afterAck,
+      excused,
+      foreign: [...this.#foreign],
+    };
+  }
+
+  /** One line of counts. */
+  summary(report = this.report()): string {
+    const r = report;
+    return (
+      `ledger ${r.name}: sent ${r.sent.total} (ok ${r.sent.ok}, failed ${r.sent.failed}, unknown ${r.sent.unknown})` +
+      ` · deliveries ${r.deliveries} of ${r.handledKeys} keys (duplicates ${r.duplicates})` +
+      ` · acked ${r.ackedKeys} (ack failures ${r.ackFailures}) · dlq ${r.deadLettered}` +
+      ` · lost ${r.lost.length} · recovered ${r.recovered.length}` +
+      ` · handled-after-ack ${r.handledAfterAck.length} (excused ${r.excused.length})` +
+      ` · foreign ${r.foreign.length}`
+    );
+  }
+
+  /**
+   * Prints the counts and fails when a message was lost, redelivered after its ack (unless excused),
+   * foreign, or duplicated more than allowed. Returns the report.
+   */
+  assertHolds(options: AssertOptions = {}): LedgerReport {
+    const r = this.report(options.excuse);
+    const log = options.log ?? ((line: string) => console.log(line));
+    log(
+      this.summary(r) +
+        (options.excuse && r.excused.length > 0 ? ` [excused: ${options.excuse.reason}]` : ''),
+    );
+    const problems: string[] = [];
+    if (r.lost.length > 0) problems.push(`${r.lost.length} lost: ${r.lost.slice(0, 10).join(', ')}`);
+    if (r.handledAfterAck.length > 0) {
+      const first = r.handledAfterAck
+        .slice(0, 5)
+        .map((v) => `${v.key} (+${(v.handledAt - v.ackedAt).toFixed(0)} ms)`)
+        .join(', ');
+      problems.push(`${r.handledAfterAck.length} handled after ack: ${first}`);
+    }
+    if (r.foreign.length > 0)
+      problems.push(`${r.foreign.length} foreign keys: ${r.foreign.slice(0, 5).join(', ')}`);
+    if (options.maxDuplicates !== undefined && r.duplicates > options.maxDuplicates) {
+      problems.push(`${r.duplicates} duplicate deliveries (max ${options.maxDuplicates})`);
+    }
+    if (problems.length > 0) throw new Error(`at-least-once violated for ${r.name}: ${problems.join('; ')}`);
+    return r;
+  }
+
+  #state(key: string, create: boolean): KeyState | undefined {
+    let k = this.#keys.get(key);
+    if (k === undefined && create) {
+      k = { outcome: undefined, handled: [], firstAckOkAt: undefined, ackFailures: 0, dlq: false };
+      this.#keys.set(key, k);
+    }
+    return k;
+  }
+}
+
+/** Reads the ledger key a message carries (the message key containing a `:`; send messages with `keys: [key]`). */
+export function ledgerKeyOf(view: { readonly keys: readonly string[] }): string | undefined {
+  return view.keys.find((k) => k.includes(':'));
+}
