@@ -25,6 +25,42 @@ export {
   type SimpleConsumerShutdownOptions,
 } from './consumer/simple-consumer.js';
 export { type ErrorCode, RocketMQError } from './errors.js';
+export {
+  type ConsumeErrorAction,
+  ConsumeErrorActions,
+  type ConsumerConfig,
+  type ConsumerDefinition,
+  type ConsumerHealth,
+  currentHandlerContext,
+  defaultErrorClassifier,
+  defaultRegistry,
+  type ErrorClassifier,
+  getConsumerSwitch,
+  type Handler,
+  type HandlerContext,
+  handleShutdownSignals,
+  health as managedHealth,
+  isNonRetryableError,
+  type ManagedConsumer,
+  type ManagedConsumerState,
+  type ManagedProducer,
+  NonRetryableError,
+  type ProducerConfig,
+  type RegisterConsumerOptions,
+  Registry,
+  type RegistryHealth,
+  type RegistryOptions,
+  type RetryLaterAction,
+  registerConsumer,
+  registerProducer,
+  requeueAllClassifier,
+  type SendCallback,
+  setConsumerSwitch,
+  shutdownAll,
+  startAllConsumers,
+  type WaitStopOptions,
+  waitStop,
+} from './managed/index.js';
 export { FilterExpression, type FilterExpressionType } from './model/filter-expression.js';
 export { type MessageInit, type MessageType, validateMessage } from './model/message.js';
 export { type DeadLetterOrigin, MessageView } from './model/message-view.js';

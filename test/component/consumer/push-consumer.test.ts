@@ -11,7 +11,9 @@ import type { MessageListener, PushConsumerOptions } from '../../../src/consumer
 import { RocketMQError } from '../../../src/errors.js';
 import type { MessageView } from '../../../src/model/message-view.js';
 import type { ManualTime } from '../../../src/testing/index.js';
+import { drive, realTick } from '../../helpers/fake-time.js';
 import { type MessageSpec, message, uniqueName } from '../../helpers/in-process-client.js';
+import { assertNoExtraResources, resources } from '../../helpers/resources.js';
 import { type Fixture, startBroker } from '../in-process-broker/fixture.js';
 
 interface Setup {
@@ -21,26 +23,6 @@ interface Setup {
   group: string;
   consumer: PushConsumer;
   send(spec?: Omit<MessageSpec, 'topic'>): Promise<string>;
-}
-
-const realTick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
-
-/** Advances fake time by `stepMs` at a time, yielding to I/O, until `cond()` holds. */
-async function drive(
-  time: ManualTime,
-  cond: () => boolean,
-  what: string,
-  { stepMs = 10, maxVirtualMs = 120_000 } = {},
-): Promise<void> {
-  let virtual = 0;
-  for (;;) {
-    // Let I/O (gRPC on loopback) catch up before judging.
-    for (let i = 0; i < 3; i++) await realTick();
-    if (cond()) return;
-    if (virtual >= maxVirtualMs) throw new Error(`not reached within ${maxVirtualMs} virtual ms: ${what}`);
-    time.advance(stepMs);
-    virtual += stepMs;
-  }
 }
 
 async function setup(
@@ -508,21 +490,3 @@ describe('PushConsumer: bad options', () => {
     });
   }
 });
-
-function resources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-async function assertNoExtraResources(baseline: Map<string, number>, boundMs = 3_000): Promise<void> {
-  const started = performance.now();
-  let extra: string[] = [];
-  do {
-    const now = resources();
-    extra = [...now].filter(([k, n]) => n > (baseline.get(k) ?? 0)).map(([k, n]) => `${k}:${n}`);
-    if (extra.length === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  } while (performance.now() - started < boundMs);
-  assert.fail(`resources left after shutdown: ${extra.join(', ')}`);
-}

@@ -16,6 +16,7 @@ import { FilterExpression } from '../../../src/model/filter-expression.js';
 import { MessageView } from '../../../src/model/message-view.js';
 import { InProcessBroker } from '../../../src/testing/index.js';
 import { type MessageSpec, message, uniqueName } from '../../helpers/in-process-client.js';
+import { assertNoExtraResources, resources } from '../../helpers/resources.js';
 import { type Fixture, startBroker, until } from '../in-process-broker/fixture.js';
 
 const GROUP_PREFIX = 'sc-group';
@@ -424,21 +425,3 @@ describe('SimpleConsumer.messages()', () => {
 });
 
 // ── resource accounting (same approach as the ClientCore component test) ──
-
-function resources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-async function assertNoExtraResources(baseline: Map<string, number>, boundMs = 3_000): Promise<void> {
-  const started = performance.now();
-  let extra: string[] = [];
-  do {
-    const now = resources();
-    extra = [...now].filter(([k, n]) => n > (baseline.get(k) ?? 0)).map(([k, n]) => `${k}:${n}`);
-    if (extra.length === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  } while (performance.now() - started < boundMs);
-  assert.fail(`resources left after shutdown: ${extra.join(', ')}`);
-}

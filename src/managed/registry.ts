@@ -1,0 +1,333 @@
+/**
+ * The registry of managed consumers and producers (the seed's package-level API, as an object; the
+ * module-level functions in `index.ts` use one default instance).
+ *
+ * - `registerConsumer(...)` adds a job (unique `jobName`); `startAllConsumers()` lets every job run
+ *   (jobs registered later run as soon as they are registered); `setConsumerSwitch(jobName, on)` starts
+ *   or stops one job at once.
+ * - `registerProducer(config)` starts a producer and keeps it for `waitStop()`.
+ * - Shutdown is requested by `shutdownAll()`, by the `signal` given to `waitStop()`, or by a process
+ *   signal once `handleShutdownSignals()` is on. `waitStop()` resolves when everything stopped: consumers
+ *   drain first (bounded by `timeoutMs`; handlers still running then have their signals aborted),
+ *   then producers finish their sends in flight and close. `force: true` skips the drain.
+ *
+ * @packageDocumentation
+ */
+
+import { RocketMQError } from '../errors.js';
+import { type BackoffPolicy, exponentialBackoff, type RandomSource } from '../internal/backoff.js';
+import { type Clock, systemClock } from '../internal/clock.js';
+import { createDeferred } from '../internal/deferred.js';
+import { Scheduler } from '../internal/scheduler.js';
+import type { TimerApi } from '../internal/timers.js';
+import type { MessageView } from '../model/message-view.js';
+import { type Logger, noopLogger, safeLogger } from '../observability/logger.js';
+import type { PushConsumerOptions } from '../consumer/push-consumer-options.js';
+import type { ProducerOptions } from '../producer/options.js';
+import { Producer } from '../producer/producer.js';
+import {
+  type ConsumerConfig,
+  type ConsumerDefinition,
+  credentialsOf,
+  type Handler,
+  type ProducerConfig,
+  resolveConsumerConfig,
+} from './config.js';
+import type { HandlerContext } from './context.js';
+import { type ConsumerHealth, ManagedConsumer } from './managed-consumer.js';
+import { ManagedProducer } from './managed-producer.js';
+
+/** Options of {@link Registry}. */
+export interface RegistryOptions {
+  /** @defaultValue silent */
+  logger?: Logger | undefined;
+  /** Bound of a consumer's drain when it is switched off. @defaultValue 30000 */
+  drainTimeoutMs?: number | undefined;
+  /** Bound of one session start. @defaultValue 30000 */
+  startTimeoutMs?: number | undefined;
+  /** Backoff between failed session starts. @defaultValue 1 s → 30 s ×2 ±20 % */
+  startBackoff?: BackoffPolicy | undefined;
+  /** Extra options for every consumer session (tuning and test seams). */
+  consumerOptions?: Partial<PushConsumerOptions> | undefined;
+  /** Extra options for every producer (tuning and test seams). */
+  producerOptions?: Partial<ProducerOptions> | undefined;
+  clock?: Clock | undefined;
+  timers?: TimerApi | undefined;
+  random?: RandomSource | undefined;
+}
+
+/** Options of {@link Registry.registerConsumer}. */
+export interface RegisterConsumerOptions {
+  /** The job's switch at registration. @defaultValue true */
+  autoStart?: boolean | undefined;
+}
+
+/** Options of {@link Registry.waitStop} and {@link Registry.shutdownAll}. */
+export interface WaitStopOptions {
+  /** Bound of the graceful part (consumer drain + producer sends). @defaultValue 30000 */
+  timeoutMs?: number | undefined;
+  /** Stop at once: no drain (unsettled messages are delivered again later). @defaultValue false */
+  force?: boolean | undefined;
+  /** Aborting it requests the shutdown (like the seed's context). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Health of everything in a registry. */
+export interface RegistryHealth {
+  readonly shuttingDown: boolean;
+  readonly consumers: readonly ConsumerHealth[];
+  readonly producers: readonly { readonly id: string; readonly inFlight: number }[];
+}
+
+const START_BACKOFF = exponentialBackoff({ initialMs: 1_000, maxMs: 30_000, multiplier: 2, jitter: 0.2 });
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+function closed(): RocketMQError {
+  return new RocketMQError('The registry is shutting down', 'CLOSED');
+}
+
+/** See the module documentation. */
+export class Registry {
+  readonly #logger: Logger;
+  readonly #scheduler: Scheduler;
+  readonly #clock: Clock;
+  readonly #options: RegistryOptions;
+  readonly #consumers = new Map<string, ManagedConsumer>();
+  readonly #producers = new Set<ManagedProducer>();
+  readonly #requested = createDeferred<void>();
+  #started = false;
+  #stopping: Promise<void> | undefined;
+  #stopOptions: { timeoutMs: number; force: boolean } = { timeoutMs: DEFAULT_STOP_TIMEOUT_MS, force: false };
+
+  constructor(options: RegistryOptions = {}) {
+    this.#options = options;
+    this.#logger = safeLogger(options.logger ?? noopLogger);
+    this.#clock = options.clock ?? systemClock;
+    this.#scheduler = new Scheduler({
+      timers: options.timers,
+      onError: (err, { name }) => this.#logger.warn('managed task failed', { task: name, err }),
+    });
+  }
+
+  /** True once shutdown was requested. */
+  get shuttingDown(): boolean {
+    return this.#requested.settled;
+  }
+
+  /**
+   * Registers a consumer job: `{ config, handle(ctx, message) }`, or a config and a handler function.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for a bad config or a `jobName` already registered;
+   * `CLOSED` once shutdown was requested.
+   */
+  registerConsumer(consumer: ConsumerDefinition, options?: RegisterConsumerOptions): ManagedConsumer;
+  registerConsumer(
+    config: ConsumerConfig,
+    handler: Handler,
+    options?: RegisterConsumerOptions,
+  ): ManagedConsumer;
+  registerConsumer(
+    first: ConsumerDefinition | ConsumerConfig,
+    second?: Handler | RegisterConsumerOptions,
+    third?: RegisterConsumerOptions,
+  ): ManagedConsumer {
+    if (this.shuttingDown) throw closed();
+    let config: ConsumerConfig;
+    let handle: (ctx: HandlerContext, message: MessageView) => unknown;
+    let options: RegisterConsumerOptions | undefined;
+    if (typeof second === 'function') {
+      config = first as ConsumerConfig;
+      handle = second;
+      options = third;
+    } else {
+      const def = first as ConsumerDefinition;
+      if (def === null || typeof def !== 'object' || typeof def.handle !== 'function') {
+        throw new RocketMQError(
+          'a consumer is { config, handle(ctx, message) } or (config, handler)',
+          'INVALID_ARGUMENT',
+        );
+      }
+      config = def.config;
+      handle = (ctx, message) => def.handle(ctx, message);
+      options = second;
+    }
+    const resolved = resolveConsumerConfig(config);
+    if (this.#consumers.has(resolved.jobName)) {
+      throw new RocketMQError(
+        `a consumer named "${resolved.jobName}" is already registered`,
+        'INVALID_ARGUMENT',
+      );
+    }
+    const autoStart = options?.autoStart ?? true;
+    if (typeof autoStart !== 'boolean')
+      throw new RocketMQError('autoStart must be a boolean', 'INVALID_ARGUMENT');
+    const job = new ManagedConsumer(resolved, handle, autoStart, {
+      logger: this.#logger,
+      scheduler: this.#scheduler,
+      clock: this.#clock,
+      random: this.#options.random,
+      startBackoff: this.#options.startBackoff ?? START_BACKOFF,
+      startTimeoutMs: this.#options.startTimeoutMs ?? 30_000,
+      drainTimeoutMs: this.#options.drainTimeoutMs ?? 30_000,
+      consumerOptions: this.#options.consumerOptions,
+    });
+    this.#consumers.set(resolved.jobName, job);
+    if (this.#started) job.activate();
+    return job;
+  }
+
+  /** Lets every registered job run (and every job registered later). Idempotent. */
+  startAllConsumers(): void {
+    if (this.shuttingDown) throw closed();
+    this.#started = true;
+    for (const job of this.#consumers.values()) job.activate();
+  }
+
+  /**
+   * Turns a job on or off; takes effect at once.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for an unknown job or a non-boolean.
+   */
+  setConsumerSwitch(jobName: string, on: boolean): void {
+    if (typeof on !== 'boolean') throw new RocketMQError('the switch must be a boolean', 'INVALID_ARGUMENT');
+    const job = this.#consumers.get(jobName);
+    if (job === undefined)
+      throw new RocketMQError(`no consumer named "${String(jobName)}"`, 'INVALID_ARGUMENT');
+    job.setSwitch(on);
+  }
+
+  /** A job's switch; false for an unknown job (as the seed). */
+  getConsumerSwitch(jobName: string): boolean {
+    return this.#consumers.get(jobName)?.switch ?? false;
+  }
+
+  /** A registered job. */
+  consumer(jobName: string): ManagedConsumer | undefined {
+    return this.#consumers.get(jobName);
+  }
+
+  /**
+   * Starts a producer and registers it for `waitStop()`.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` for a bad config; `CLOSED` once shutdown was requested; the
+   * start's own failures (`UNAUTHORIZED`, `TOPIC_NOT_FOUND`, `SETTINGS_TIMEOUT`, …).
+   */
+  async registerProducer(config: ProducerConfig): Promise<ManagedProducer> {
+    if (this.shuttingDown) throw closed();
+    if (config === null || typeof config !== 'object') {
+      throw new RocketMQError('the producer config must be an object', 'INVALID_ARGUMENT');
+    }
+    if (typeof config.endpoint !== 'string' || config.endpoint.trim() === '') {
+      throw new RocketMQError('endpoint must be a non-empty string', 'INVALID_ARGUMENT');
+    }
+    const producer = new Producer({
+      logger: config.logger ?? this.#logger,
+      ...this.#options.producerOptions,
+      endpoints: config.endpoint,
+      topics: config.topics,
+      credentials: credentialsOf(config.accessKey, config.accessSecret),
+      namespace: config.namespace,
+      tls: config.tls,
+    });
+    try {
+      await producer.start();
+    } catch (err) {
+      await producer.shutdown({ timeoutMs: 0 });
+      throw err;
+    }
+    const managed = new ManagedProducer(producer, config.logger ?? this.#logger, (p) =>
+      this.#producers.delete(p),
+    );
+    if (this.shuttingDown) {
+      await managed.close(0);
+      throw closed();
+    }
+    this.#producers.add(managed);
+    return managed;
+  }
+
+  /**
+   * Requests the shutdown and resolves when everything stopped (see the module documentation).
+   * Idempotent: later calls share the first one's outcome (a `force` call still forces a drain in
+   * progress). Never rejects.
+   */
+  shutdownAll(options: Omit<WaitStopOptions, 'signal'> = {}): Promise<void> {
+    this.#noteStopOptions(options);
+    this.#requested.resolve();
+    this.#stopping ??= this.#stopAll();
+    if (this.#stopOptions.force) void this.#forceInProgress();
+    return this.#stopping;
+  }
+
+  /**
+   * Waits until shutdown is requested (by `shutdownAll()`, `options.signal`, or a handled process
+   * signal), then until everything stopped. Never rejects.
+   */
+  async waitStop(options: WaitStopOptions = {}): Promise<void> {
+    const { signal, ...rest } = options;
+    this.#noteStopOptions(rest);
+    if (signal !== undefined) {
+      if (signal.aborted) this.#requested.resolve();
+      else signal.addEventListener('abort', () => this.#requested.resolve(), { once: true });
+    }
+    await this.#requested.promise;
+    await this.shutdownAll(rest);
+  }
+
+  /**
+   * Wires SIGINT and SIGTERM (or `signals`) to `shutdownAll()`; a second signal forces it. Returns the
+   * function that removes the handlers. Opt-in: the registry never touches process signals by itself.
+   */
+  handleShutdownSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
+    let count = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      count++;
+      this.#logger.info('shutdown signal received', { signal: sig, count });
+      void this.shutdownAll(count > 1 ? { force: true } : {});
+    };
+    for (const s of signals) process.on(s, onSignal);
+    return () => {
+      for (const s of signals) process.removeListener(s, onSignal);
+    };
+  }
+
+  /** A health snapshot of every job and producer. */
+  health(): RegistryHealth {
+    return {
+      shuttingDown: this.shuttingDown,
+      consumers: [...this.#consumers.values()].map((c) => c.health()),
+      producers: [...this.#producers].map((p) => ({ id: p.id, inFlight: p.inFlight })),
+    };
+  }
+
+  #noteStopOptions(options: Omit<WaitStopOptions, 'signal'>): void {
+    if (options.timeoutMs !== undefined) {
+      if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs >= 0)) {
+        throw new RocketMQError('timeoutMs must be a non-negative number', 'INVALID_ARGUMENT');
+      }
+      if (this.#stopping === undefined) this.#stopOptions.timeoutMs = options.timeoutMs;
+    }
+    if (options.force === true) this.#stopOptions.force = true;
+  }
+
+  async #forceInProgress(): Promise<void> {
+    await Promise.all([...this.#consumers.values()].map((c) => c.close(0)));
+  }
+
+  async #stopAll(): Promise<void> {
+    const { timeoutMs, force } = this.#stopOptions;
+    const budget = force ? 0 : timeoutMs;
+    const endAt = this.#clock.now() + budget;
+    this.#logger.info('stopping all consumers and producers', {
+      consumers: this.#consumers.size,
+      producers: this.#producers.size,
+      timeoutMs: budget,
+    });
+    // Consumers first: their handlers may still send through the producers while draining.
+    await Promise.all([...this.#consumers.values()].map((c) => c.close(budget)));
+    const left = Math.max(0, endAt - this.#clock.now());
+    await Promise.all([...this.#producers].map((p) => p.close(this.#stopOptions.force ? 0 : left)));
+    this.#scheduler.close();
+    this.#logger.info('all consumers and producers stopped');
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Leak checks: count the process's active resources (handles, timers, sockets) before a test and assert
+ * that no more are left after shutdown.
+ */
+import assert from 'node:assert/strict';
+
+/** Active resources by kind. */
+export function resources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+/** Fails when, within `boundMs`, the process still holds more resources of some kind than `baseline`. */
+export async function assertNoExtraResources(baseline: Map<string, number>, boundMs = 3_000): Promise<void> {
+  const started = performance.now();
+  let extra: string[] = [];
+  do {
+    const now = resources();
+    extra = [...now].filter(([k, n]) => n > (baseline.get(k) ?? 0)).map(([k, n]) => `${k}:${n}`);
+    if (extra.length === 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  } while (performance.now() - started < boundMs);
+  assert.fail(`resources left after shutdown: ${extra.join(', ')}`);
+}
