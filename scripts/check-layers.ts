@@ -1,6 +1,6 @@
 /**
  * Enforces the import direction between the layers of src/ (style guide §4):
- *   internal → errors → model/observability → rpc → protocol → producer/consumer → managed
+ *   internal → errors → model/observability → rpc → protocol → producer/consumer → managed (→ cli)
  * Each layer may import only from itself and from layers below it. `model/` holds the plain
  * public types (MessageInit, MessageView, SendReceipt); it imports only internal/ and errors,
  * so the protocol converters can produce model types without model ever seeing gen types. `src/gen` (generated
@@ -26,6 +26,7 @@ const RANK: Record<string, number> = {
   managed: 7,
   testing: 8,
   index: 9,
+  cli: 10,
 };
 
 /** Files (relative to src/, without extension) allowed to import src/gen. */
