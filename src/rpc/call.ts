@@ -42,6 +42,7 @@ import { type Logger, noopLogger } from '../observability/logger.js';
 import { type CredentialsProvider, resolveCredentials } from './auth/credentials.js';
 import type { ChannelLease, ChannelPool } from './channel-pool.js';
 import { type Endpoints, endpointKey } from './endpoints.js';
+import { whenAborted } from './abort-fanout.js';
 import { buildRequestMetadata, type ClientLanguage } from './metadata.js';
 import { checkStatus } from './status.js';
 
@@ -133,6 +134,8 @@ function deserializer<O extends DescMessage>(schema: O): (bytes: Buffer) => Mess
   return (bytes) => fromBinary(schema, bytes);
 }
 
+const noAbortWatch = (): void => {};
+
 function isServiceError(err: unknown): err is grpc.ServiceError {
   return err !== null && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'number';
 }
@@ -220,9 +223,9 @@ export class RpcClient {
     const path = methodPath(method);
     return new Promise<UnaryResult<MessageShape<O>>>((resolve, reject) => {
       let call: grpc.ClientUnaryCall | undefined;
-      const onAbort = (): void => call?.cancel();
+      let unwatch = noAbortWatch;
       const finish = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        unwatch();
         lease.release();
       };
       try {
@@ -244,7 +247,7 @@ export class RpcClient {
         reject(this.#mapError(err, signal, requestId, path, endpoints));
         return;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      unwatch = whenAborted(signal, () => call?.cancel());
     });
   }
 
@@ -283,9 +286,9 @@ export class RpcClient {
     const path = methodPath(method);
     let call: grpc.ClientReadableStream<MessageShape<O>>;
     const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => call.cancel() });
-    const onAbort = (): void => call.cancel();
+    let unwatch = noAbortWatch;
     const finish = (): void => {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       lease.release();
     };
     try {
@@ -308,7 +311,7 @@ export class RpcClient {
       queue.fail(this.#mapError(err, signal, requestId, path, endpoints));
     });
     call.on('status', finish);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    unwatch = whenAborted(signal, () => call.cancel());
     return {
       requestId,
       cancel: () => call.cancel(),
