@@ -43,3 +43,28 @@ export async function releaseSharedBroker(): Promise<void> {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
+
+/** The shared broker of a `describe` block, filled by its `before` hook (see {@link useSharedBroker}). */
+export interface SharedBrokerRef {
+  /** The broker, once `before` ran; undefined when none is available (then `skipReason` says why). */
+  readonly broker: BrokerHandle | undefined;
+  readonly skipReason: string;
+}
+
+/**
+ * Registers `before`/`after` hooks in the calling `describe` that get the shared broker and release it;
+ * returns a live reference. Tests call `if (!ref.broker) return t.skip(ref.skipReason)`.
+ */
+export function useSharedBroker(hooks: {
+  before: (fn: () => Promise<void>) => void;
+  after: (fn: () => Promise<void>) => void;
+}): SharedBrokerRef {
+  const ref = { broker: undefined as BrokerHandle | undefined, skipReason: '' };
+  hooks.before(async () => {
+    const b = await sharedBroker();
+    if (typeof b === 'string') ref.skipReason = `no RocketMQ broker available: ${b}`;
+    else ref.broker = b;
+  });
+  hooks.after(() => releaseSharedBroker());
+  return ref;
+}

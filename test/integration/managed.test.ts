@@ -5,56 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
 import { NonRetryableError } from '../../src/managed/classifier.js';
 import type { ConsumerConfig } from '../../src/managed/config.js';
 import type { HandlerContext } from '../../src/managed/context.js';
 import { Registry } from '../../src/managed/registry.js';
-import type { MessageView } from '../../src/model/message-view.js';
-import type { BrokerHandle } from '../../testcontainers/index.js';
-import { releaseSharedBroker, sharedBroker, uniqueName } from '../helpers/broker.js';
+import { uniqueName, useSharedBroker } from '../helpers/broker.js';
+import { drainGroup } from '../helpers/drain.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const INVISIBLE_MS = 10_000;
 
-/** Resolves once `cond()` holds, checking whenever `poke()` is called; rejects after `boundMs`. */
-function waitFor(cond: () => boolean, boundMs: number, what: string): { done: Promise<void>; poke(): void } {
-  let resolve!: () => void;
-  let reject!: (e: Error) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const timer = setTimeout(
-    () => reject(new Error(`timed out after ${boundMs} ms waiting for ${what}`)),
-    boundMs,
-  );
-  const poke = (): void => {
-    if (cond()) {
-      clearTimeout(timer);
-      resolve();
-    }
-  };
-  queueMicrotask(poke);
-  return { done, poke };
-}
-
 describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true }, () => {
-  let broker: BrokerHandle | undefined;
-  let skipReason = '';
-
-  before(async () => {
-    const b = await sharedBroker();
-    if (typeof b === 'string') {
-      skipReason = `no RocketMQ broker available: ${b}`;
-      return;
-    }
-    broker = b;
-  });
-
-  after(() => releaseSharedBroker());
+  const shared = useSharedBroker({ before, after });
 
   async function setup(t: TestContext, prefix: string, opts: { fifo?: boolean } = {}) {
-    const b = broker!;
+    const b = shared.broker!;
     const topic = uniqueName(prefix);
     const group = uniqueName(`${prefix}-g`);
     await Promise.all([
@@ -75,7 +40,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
   }
 
   test('switch off stops receiving within a second; switch on resumes', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    if (!shared.broker) return t.skip(shared.skipReason);
     const s = await setup(t, 'mgs');
     const bodies: string[] = [];
     let w = waitFor(() => bodies.length >= 1, 30_000, 'first message');
@@ -107,7 +72,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
   });
 
   test('requeue redelivers after the invisible duration; ack (NonRetryableError) never does', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    if (!shared.broker) return t.skip(shared.skipReason);
     const s = await setup(t, 'mgc');
     const calls: Array<{ body: string; attempt: number; at: number }> = [];
     const w = waitFor(() => calls.filter((c) => c.body === 'requeue me').length >= 2, 40_000, 'redelivery');
@@ -136,7 +101,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
   });
 
   test('per-group order with workerNum 5 on an ordered group', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    if (!shared.broker) return t.skip(shared.skipReason);
     const s = await setup(t, 'mgo', { fifo: true });
     const groups = ['a', 'b', 'c', 'd', 'e'];
     const per = 6;
@@ -164,7 +129,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
   });
 
   test('drain under load: waitStop loses nothing and acks everything handled', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    if (!shared.broker) return t.skip(shared.skipReason);
     const s = await setup(t, 'mgd');
     const total = 200;
     const sent = new Set<string>();
@@ -188,7 +153,13 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
     assert.equal(h.state, 'closed');
     assert.equal(h.handled, handled.size);
     // Everything handled was acked (nothing comes back); everything else is still there.
-    const rest = await drain(s.topic, s.group, INVISIBLE_MS + 4_000);
+    const rest = await drainGroup(
+      shared.broker.endpoint,
+      s.topic,
+      s.group,
+      INVISIBLE_MS + 4_000,
+      INVISIBLE_MS,
+    );
     const redelivered = rest.filter((m) => handled.has(m.messageId));
     assert.deepEqual(redelivered, [], 'no handled message is delivered again');
     const union = new Set([...handled, ...rest.map((m) => m.messageId)]);
@@ -197,7 +168,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
   });
 
   test('trace and request ids written by the managed producer reach the handler context', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    if (!shared.broker) return t.skip(shared.skipReason);
     const s = await setup(t, 'mgt');
     const contexts: HandlerContext[] = [];
     const w = waitFor(() => contexts.length >= 1, 30_000, 'handled');
@@ -218,27 +189,4 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
     assert.equal(ctx.topic, s.topic);
     assert.equal(ctx.consumerGroup, s.group);
   });
-
-  async function drain(topic: string, group: string, ms: number): Promise<MessageView[]> {
-    const sc = new SimpleConsumer({
-      endpoints: broker!.endpoint,
-      consumerGroup: group,
-      subscriptions: { [topic]: '*' },
-      awaitDurationMs: 5_000,
-    });
-    await sc.start({ timeoutMs: 20_000 });
-    const got: MessageView[] = [];
-    const end = Date.now() + ms;
-    try {
-      while (Date.now() < end) {
-        for (const m of await sc.receive(32, INVISIBLE_MS, { timeoutMs: 10_000 })) {
-          got.push(m);
-          await sc.ack(m);
-        }
-      }
-    } finally {
-      await sc.shutdown();
-    }
-    return got;
-  }
 });

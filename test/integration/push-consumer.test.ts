@@ -12,55 +12,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { PushConsumer } from '../../src/consumer/push-consumer.js';
 import type { MessageListener, PushConsumerOptions } from '../../src/consumer/push-consumer-options.js';
-import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
 import type { MessageView } from '../../src/model/message-view.js';
 import { Producer } from '../../src/producer/producer.js';
-import type { BrokerHandle } from '../../testcontainers/index.js';
-import { releaseSharedBroker, sharedBroker, uniqueName } from '../helpers/broker.js';
+import { uniqueName, useSharedBroker } from '../helpers/broker.js';
+import { drainGroup } from '../helpers/drain.js';
+import { waitFor, waitUntil } from '../helpers/wait-for.js';
 
 const INVISIBLE_MS = 10_000;
 
-/** Resolves when `cond()` holds (checked on every event the test reports via `poke`), or rejects. */
-function waitFor(cond: () => boolean, boundMs: number, what: string): { done: Promise<void>; poke(): void } {
-  let resolve!: () => void;
-  let reject!: (e: Error) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const timer = setTimeout(
-    () => reject(new Error(`timed out after ${boundMs} ms waiting for ${what}`)),
-    boundMs,
-  );
-  const poke = (): void => {
-    if (cond()) {
-      clearTimeout(timer);
-      resolve();
-    }
-  };
-  queueMicrotask(poke);
-  return { done, poke };
-}
-
 describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }, () => {
-  let broker: BrokerHandle | undefined;
-  let skipReason = '';
+  const shared = useSharedBroker({ before, after });
   let producer: Producer | undefined;
 
   before(async () => {
-    const b = await sharedBroker();
-    if (typeof b === 'string') {
-      skipReason = `no RocketMQ broker available: ${b}`;
-      return;
-    }
-    broker = b;
-    producer = new Producer({ endpoints: b.endpoint });
+    if (!shared.broker) return;
+    producer = new Producer({ endpoints: shared.broker.endpoint });
     await producer.start({ timeoutMs: 20_000 });
   });
 
   after(async () => {
     await producer?.shutdown();
-    await releaseSharedBroker();
   });
 
   async function consumer(
@@ -71,7 +42,7 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
     extra: Partial<PushConsumerOptions> = {},
   ): Promise<PushConsumer> {
     const c = new PushConsumer({
-      endpoints: broker!.endpoint,
+      endpoints: shared.broker!.endpoint,
       consumerGroup: group,
       subscriptions: { [topic]: '*' },
       listener,
@@ -83,35 +54,12 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
     return c;
   }
 
-  /** Receives with a SimpleConsumer of `group` for `ms`; returns what came (and acks it). */
-  async function drainFor(topic: string, group: string, ms: number): Promise<MessageView[]> {
-    const sc = new SimpleConsumer({
-      endpoints: broker!.endpoint,
-      consumerGroup: group,
-      subscriptions: { [topic]: '*' },
-      awaitDurationMs: 5_000,
-    });
-    await sc.start({ timeoutMs: 20_000 });
-    const got: MessageView[] = [];
-    const end = Date.now() + ms;
-    try {
-      while (Date.now() < end) {
-        const batch = await sc.receive(32, INVISIBLE_MS, {
-          timeoutMs: Math.max(6_000, end - Date.now() + 3_000),
-        });
-        for (const m of batch) {
-          got.push(m);
-          await sc.ack(m);
-        }
-      }
-    } finally {
-      await sc.shutdown();
-    }
-    return got;
-  }
+  const drainFor = (topic: string, group: string, ms: number): Promise<MessageView[]> =>
+    drainGroup(shared.broker!.endpoint, topic, group, ms, INVISIBLE_MS);
 
   test('batched acks: every message handled once, acked in fewer requests, nothing redelivered', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    const broker = shared.broker;
+    if (!broker) return t.skip(shared.skipReason);
     const topic = uniqueName('pcr');
     const group = uniqueName('pcr-g');
     await Promise.all([broker.createTopic(topic, 'NORMAL'), broker.createConsumerGroup(group)]);
@@ -128,9 +76,7 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
       ),
     );
     await w.done;
-    const acked = waitFor(() => c.stats().acked === 40, 10_000, '40 acks');
-    const tick = setInterval(acked.poke, 20);
-    await acked.done.finally(() => clearInterval(tick));
+    await waitUntil(() => c.stats().acked === 40, 10_000, '40 acks');
     assert.deepEqual(new Set(seen), ids);
     const stats = c.stats();
     assert.ok(stats.ackRequests < 40, `acks were batched: ${stats.ackRequests} requests for 40 messages`);
@@ -142,7 +88,8 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
   });
 
   test('a failing listener is redelivered after the retry delay, then dead-lettered; the DLQ is read back', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    const broker = shared.broker;
+    if (!broker) return t.skip(shared.skipReason);
     const topic = uniqueName('pcd');
     const group = uniqueName('pcd-g');
     await Promise.all([
@@ -189,7 +136,8 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
   });
 
   test('FIFO: per-group order with concurrency > 1 under failures (local retries)', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    const broker = shared.broker;
+    if (!broker) return t.skip(shared.skipReason);
     const topic = uniqueName('pcf');
     const group = uniqueName('pcf-g');
     await Promise.all([broker.createTopic(topic, 'FIFO'), broker.createConsumerGroup(group, { fifo: true })]);
@@ -226,7 +174,8 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
   });
 
   test('a listener slower than the invisible duration is not redelivered while it runs', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    const broker = shared.broker;
+    if (!broker) return t.skip(shared.skipReason);
     const topic = uniqueName('pcl');
     const group = uniqueName('pcl-g');
     await Promise.all([broker.createTopic(topic, 'NORMAL'), broker.createConsumerGroup(group)]);
@@ -248,14 +197,13 @@ describe('PushConsumer against a real RocketMQ 5.x proxy', { concurrency: true }
     assert.deepEqual(calls, [1], 'not delivered again while in the listener');
     assert.ok(c.stats().leaseRenewals >= 2, `renewals: ${c.stats().leaseRenewals}`);
     finish();
-    const acked = waitFor(() => c.stats().acked === 1, 10_000, 'ack with the renewed receipt');
-    const tick = setInterval(acked.poke, 20);
-    await acked.done.finally(() => clearInterval(tick));
+    await waitUntil(() => c.stats().acked === 1, 10_000, 'ack with the renewed receipt');
     assert.equal(c.stats().settleFailures, 0);
   });
 
   test('shutdown mid-flight loses nothing: handled ones are acked, the rest come to the next consumer', async (t) => {
-    if (!broker) return t.skip(skipReason);
+    const broker = shared.broker;
+    if (!broker) return t.skip(shared.skipReason);
     const topic = uniqueName('pcs');
     const group = uniqueName('pcs-g');
     await Promise.all([broker.createTopic(topic, 'NORMAL'), broker.createConsumerGroup(group)]);
