@@ -197,7 +197,7 @@ describe('rocketmq-ts CLI against the in-process broker', { concurrency: 2 }, ()
     assert.equal(ok.code, 0, show(ok));
   });
 
-  test('usage errors exit 2 and point to --help; --help and --version exit 0', async () => {
+  test('usage errors exit 2 and point to --help; --help and --version exit 0 (in-process)', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['send', 'rt', 'x'], {}, /no endpoint: pass --endpoint host:port or set ROCKETMQ_ENDPOINT/],
       [['consume', 'rt'], env, /missing --group/],
@@ -210,24 +210,32 @@ describe('rocketmq-ts CLI against the in-process broker', { concurrency: 2 }, ()
         /unknown command "publish"\nhint: the commands are send, consume, route, bench/,
       ],
     ];
-    await Promise.all(
-      cases.map(async ([args, e, re]) => {
-        const r = await cli(args, { env: e });
-        assert.equal(r.code, 2, show(r));
-        assert.match(r.stderr, re);
-      }),
+    for (const [args, e, re] of cases) {
+      const io = fakeIo(e);
+      assert.equal(await runCli(args, io), 2, `${args.join(' ')}: ${io.err.join('')}`);
+      assert.match(io.err.join(''), re);
+      assert.deepEqual(io.out, []);
+    }
+    const help = fakeIo();
+    assert.equal(await runCli(['consume', '--help'], help), 0);
+    assert.match(help.out.join(''), /^Usage: rocketmq-ts consume <topic> --group <group>/);
+    assert.match(help.out.join(''), /ROCKETMQ_ENDPOINT/);
+    const top = fakeIo();
+    assert.equal(await runCli([], top), 2);
+    assert.match(top.out.join(''), /Commands:\n {2}send .*\n {2}consume .*\n {2}route .*\n {2}bench /);
+    assert.match(top.out.join(''), /Exit codes:/);
+    const version = fakeIo();
+    assert.equal(await runCli(['--version'], version), 0);
+    assert.match(version.out.join(''), /^\d+\.\d+\.\d+\n$/);
+  });
+
+  test('a usage error in the spawned executable exits 2', async () => {
+    const r = await cli(['consume', 'rt'], { env });
+    assert.equal(r.code, 2, show(r));
+    assert.match(
+      r.stderr,
+      /^error: missing --group <consumer group> \(INVALID_ARGUMENT\)\nusage: run "rocketmq-ts consume --help"\n$/,
     );
-    const help = await cli(['consume', '--help']);
-    assert.equal(help.code, 0, show(help));
-    assert.match(help.stdout, /^Usage: rocketmq-ts consume <topic> --group <group>/);
-    assert.match(help.stdout, /ROCKETMQ_ENDPOINT/);
-    const top = await cli([]);
-    assert.equal(top.code, 2);
-    assert.match(top.stdout, /Commands:\n {2}send .*\n {2}consume .*\n {2}route .*\n {2}bench /);
-    assert.match(top.stdout, /Exit codes:/);
-    const version = await cli(['--version']);
-    assert.equal(version.code, 0);
-    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   });
 
   test('Ctrl-C stops a running consume gracefully: exit 130', async () => {
