@@ -1,5 +1,6 @@
 /**
- * The only module that imports `@opentelemetry/api` (style convention 7).
+ * Trace-context properties of sent messages (style convention 7: `@opentelemetry/api` is imported only
+ * under `observability/`).
  *
  * {@link traceProperties} computes the trace-context properties a producer writes into a message:
  *
@@ -11,10 +12,21 @@
  *
  * With no OTel SDK installed, the API is a no-op and only the explicit options produce properties.
  *
+ * The OTel spans and metrics of the clients are in `client-telemetry.ts` (with `messaging-spans.ts`,
+ * `messaging-metrics.ts`, `messaging-attributes.ts` and `trace-context.ts`); every `@opentelemetry/api`
+ * import stays in this folder.
+ *
  * @packageDocumentation
  */
 
-import { context, isSpanContextValid, propagation, type TextMapSetter, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
 
 /** Property names written into messages. */
 export const TRACE_PROPERTY = Object.freeze({
@@ -37,12 +49,17 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
-/** The trace-context properties for a message sent now (see the module documentation). */
-export function traceProperties(seed: TraceSeed = {}): Record<string, string> {
+/**
+ * The trace-context properties for a message sent now (see the module documentation), from `ctx`: the
+ * active context, or the producer's publish span context when it has one.
+ */
+export function traceProperties(
+  seed: TraceSeed = {},
+  ctx: Context = context.active(),
+): Record<string, string> {
   const out: Record<string, string> = {};
-  const active = context.active();
-  propagation.inject(active, out, recordSetter);
-  const span = trace.getSpan(active)?.spanContext();
+  propagation.inject(ctx, out, recordSetter);
+  const span = trace.getSpan(ctx)?.spanContext();
   const valid = span !== undefined && isSpanContextValid(span);
   if (valid && out[TRACE_PROPERTY.traceparent] === undefined) {
     const flags = (span.traceFlags & 0xff).toString(16).padStart(2, '0');
