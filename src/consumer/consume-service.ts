@@ -9,6 +9,7 @@ import type { RandomSource } from '../internal/backoff.js';
 import type { Scheduler } from '../internal/scheduler.js';
 import type { Semaphore } from '../internal/semaphore.js';
 import type { MessageView } from '../model/message-view.js';
+import type { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import type { RetryPolicy } from '../protocol/settings.js';
 import type { Lease } from './lease-keeper.js';
@@ -29,6 +30,8 @@ export interface ConsumeHost {
   retryPolicy(): RetryPolicy;
   /** Counts a listener outcome. */
   record(outcome: 'success' | 'failure', durationMs: number): void;
+  /** Spans and metrics of listener calls. @defaultValue none */
+  readonly telemetry?: ClientTelemetry | undefined;
 }
 
 /** A batch handed over by a process queue. */
@@ -65,7 +68,8 @@ export function toOutcome(value: unknown, logger: Logger): Outcome {
 
 /**
  * Calls the listener and maps its outcome: nothing or `'success'` → success; `'failure'`, a throw or an
- * invalid result → failure (with the listener's `retryAfterMs`, if it gave one).
+ * invalid result → failure (with the listener's `retryAfterMs`, if it gave one). The call is a process
+ * span (the listener runs in its context) and a `messaging.process.duration` point.
  */
 export async function callListener(
   host: ConsumeHost,
@@ -75,11 +79,16 @@ export async function callListener(
 ): Promise<Outcome> {
   await host.permits.acquire();
   const started = performance.now();
+  const op = host.telemetry?.startProcess(view, attempt, lease.receivedAt);
   let outcome: Outcome;
   try {
-    outcome = toOutcome(await host.listener(view, { signal: lease.signal, attempt }), host.logger);
+    const call = () => host.listener(view, { signal: lease.signal, attempt });
+    outcome = toOutcome(await (op === undefined ? call() : op.run(call)), host.logger);
+    if (outcome.t === 'success') op?.succeed();
+    else op?.fail('failure');
   } catch (err) {
     outcome = { t: 'failure' };
+    op?.fail(err);
     host.logger.debug('listener failed', { messageId: view.messageId, topic: view.topic, attempt, err });
   } finally {
     host.permits.release();

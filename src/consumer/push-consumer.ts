@@ -16,6 +16,10 @@
  *   duplicate deliveries; the listener's `signal` aborts when a lease is lost.
  * - Acks go out in batches (one AckMessage with many entries); each entry's result is checked and
  *   failed entries are retried while their receipt is valid.
+ * - Observability (`client-telemetry.ts`): a receive span per ReceiveMessage that returned messages, a
+ *   process span around every listener call (child of the producer's context restored from the
+ *   message, linked to the receive span; the listener runs in it), a settle span per ack / nack /
+ *   dead-letter / release; duration, latency and outcome metrics; cache gauges while running.
  * - `shutdown({ timeoutMs })`: stops receiving, hands messages not yet started back (visible at once),
  *   lets listeners in progress finish within the bound (then aborts their signals), flushes acks,
  *   notifies the server and closes. `destroy()` does the same without waiting.
@@ -41,6 +45,7 @@ import { exponentialBackoff, type RandomSource } from '../internal/backoff.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { FilterExpression } from '../model/filter-expression.js';
+import { ClientTelemetry } from '../observability/client-telemetry.js';
 import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
 import {
   ackReceipts,
@@ -125,6 +130,8 @@ export class PushConsumer {
   readonly #closer = new AbortController();
   readonly #consumeHost: ConsumeHost;
   readonly #queueHost: ProcessQueueHost;
+  readonly #telemetry: ClientTelemetry;
+  #unobserveCache: (() => void) | undefined;
   #service: ConsumeService | undefined;
   #fifo = false;
   #scanTask: TaskHandle | undefined;
@@ -165,6 +172,11 @@ export class PushConsumer {
       handlers: { verifyMessage: (command, context) => this.#verify(command.message, context.endpoints) },
     });
     const core = this.#core;
+    const telemetry = new ClientTelemetry(
+      { clientId: core.clientId, namespace: options.namespace ?? '', consumerGroup: this.consumerGroup },
+      core.clock,
+    );
+    this.#telemetry = telemetry;
     const callOpts = (): { timeoutMs: number } => ({ timeoutMs: core.requestTimeoutMs });
     const changeInvisible = (
       endpoints: Endpoints,
@@ -201,6 +213,7 @@ export class PushConsumer {
       logger: core.logger,
       random: this.#random,
       batcher: this.#batcher,
+      telemetry,
       changeInvisible,
       forwardToDeadLetterQueue: (endpoints, ref, attempts) =>
         forwardReceiptToDeadLetterQueue(core, endpoints, ref, attempts, callOpts()),
@@ -214,6 +227,7 @@ export class PushConsumer {
       settler: this.#settler,
       permits: this.#permits,
       retryPolicy: () => this.#retryPolicy(),
+      telemetry,
       record: (outcome) => {
         if (outcome === 'success') this.#succeeded++;
         else this.#failed++;
@@ -227,6 +241,7 @@ export class PushConsumer {
       limits: () => this.#limits(),
       receive: (queue, filter, batchSize, attemptId, signal) => {
         const longPollingTimeoutMs = core.settings.current.longPollingTimeoutMs;
+        const op = telemetry.startReceive(queue.topic, queue.endpoints.addresses[0], 'root');
         return receiveCall(
           core,
           {
@@ -238,7 +253,16 @@ export class PushConsumer {
             attemptId,
           },
           { signal, timeoutMs: longPollingTimeoutMs + core.requestTimeoutMs },
-        ).then((r) => r.messages);
+        ).then(
+          (r) => {
+            op.succeed(r.messages);
+            return r.messages;
+          },
+          (err: unknown) => {
+            if (!signal.aborted) op.fail(err);
+            throw err;
+          },
+        );
       },
       track: (view, queue) => {
         const lease = this.#leases.track(view, queue.endpoints);
@@ -347,6 +371,7 @@ export class PushConsumer {
   async #start(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
     await this.#core.start(options);
     if (this.#stopping !== undefined) throw closedError();
+    this.#unobserveCache = this.#telemetry.observeCache(this);
     this.#fifo = this.#core.settings.current.fifo;
     this.#service = this.#fifo
       ? new FifoConsumeService(this.#consumeHost, this.#o.fifoConsumeAccelerator)
@@ -464,6 +489,8 @@ export class PushConsumer {
     const endAt = clock.now() + timeoutMs;
     const left = (): number => Math.max(0, endAt - clock.now());
     this.#closer.abort(closedError());
+    this.#unobserveCache?.();
+    this.#unobserveCache = undefined;
     this.#scanTask?.cancel();
     this.#scanTask = undefined;
     // A start in progress finishes (or fails) first, so nothing starts behind our back.

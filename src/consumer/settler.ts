@@ -3,7 +3,8 @@
  * retry delay, or 0 to release it), or forward to the dead-letter queue. Each first stops the lease's
  * renewal and takes its newest receipt. Nack and dead-letter calls are retried with backoff while the
  * receipt is still valid; a settle that fails for good is logged and reported as `false` — the broker
- * then redelivers the message after its invisible duration (at-least-once, nothing lost).
+ * then redelivers the message after its invisible duration (at-least-once, nothing lost). Each settle
+ * that reaches the broker is a settle span (child of the message's process span) with its metrics.
  *
  * @packageDocumentation
  */
@@ -17,7 +18,9 @@ import {
 } from '../internal/backoff.js';
 import type { Clock } from '../internal/clock.js';
 import type { Scheduler } from '../internal/scheduler.js';
+import type { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
+import type { SettleOperation } from '../observability/messaging-attributes.js';
 import type { DeadLetterAttempts, ReceiptRef } from '../protocol/consumer-rpc.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import type { AckBatcher } from './ack-batcher.js';
@@ -30,6 +33,8 @@ export interface SettlerHost {
   readonly logger: Logger;
   readonly random?: RandomSource | undefined;
   readonly batcher: AckBatcher;
+  /** Settle spans (children of the message's process span) and metrics. @defaultValue none */
+  readonly telemetry?: ClientTelemetry | undefined;
   changeInvisible(endpoints: Endpoints, ref: ReceiptRef, invisibleMs: number): Promise<string>;
   forwardToDeadLetterQueue(
     endpoints: Endpoints,
@@ -84,19 +89,22 @@ export class Settler {
   async ack(lease: Lease): Promise<boolean> {
     const ref = await this.#take(lease);
     if (ref === undefined) return false;
+    const op = this.#startSettle('ack', lease);
     try {
       await this.#host.batcher.ack(lease.endpoints, ref, lease.expiresAt);
       this.#acked++;
+      op?.succeed();
       return true;
     } catch (err) {
       this.#fail('ack', ref, err);
+      op?.fail(err);
       return false;
     }
   }
 
   /** Makes the message visible again after `delayMs` (the retry delay). Never rejects. */
   async nack(lease: Lease, delayMs: number): Promise<boolean> {
-    const ok = await this.#retrying(lease, 'nack', (ref) =>
+    const ok = await this.#retrying(lease, 'nack', 'nack', (ref) =>
       this.#host.changeInvisible(lease.endpoints, ref, delayMs).then(() => undefined),
     );
     if (ok) this.#nacked++;
@@ -105,7 +113,7 @@ export class Settler {
 
   /** Hands the message back at once (shutdown): ChangeInvisibleDuration 0. Never rejects. */
   async release(lease: Lease): Promise<boolean> {
-    const ok = await this.#retrying(lease, 'release', (ref) =>
+    const ok = await this.#retrying(lease, 'release', 'release', (ref) =>
       this.#host.changeInvisible(lease.endpoints, ref, 0).then(() => undefined),
     );
     if (ok) this.#released++;
@@ -114,7 +122,7 @@ export class Settler {
 
   /** Forwards the message to the group's dead-letter queue. Never rejects. */
   async deadLetter(lease: Lease, attempts: DeadLetterAttempts): Promise<boolean> {
-    const ok = await this.#retrying(lease, 'dead-letter', (ref) =>
+    const ok = await this.#retrying(lease, 'dead-letter', 'dead_letter', (ref) =>
       this.#host.forwardToDeadLetterQueue(lease.endpoints, ref, attempts),
     );
     if (ok) this.#deadLettered++;
@@ -131,28 +139,41 @@ export class Settler {
     return ref;
   }
 
-  async #retrying(lease: Lease, what: string, call: (ref: ReceiptRef) => Promise<void>): Promise<boolean> {
+  async #retrying(
+    lease: Lease,
+    what: string,
+    operation: SettleOperation,
+    call: (ref: ReceiptRef) => Promise<void>,
+  ): Promise<boolean> {
     const ref = await this.#take(lease);
     if (ref === undefined) return false;
+    const op = this.#startSettle(operation, lease);
     for (let attempt = 1; ; attempt++) {
       try {
         await call(ref);
+        op?.succeed();
         return true;
       } catch (err) {
         const e = RocketMQError.from(err);
         const delay = backoffDelay(this.#retryBackoff, attempt, this.#host.random ?? Math.random);
         if (!e.retriable || this.#host.clock.now() + delay >= lease.expiresAt) {
           this.#fail(what, ref, e);
+          op?.fail(e);
           return false;
         }
         try {
           await this.#host.scheduler.sleep(delay);
         } catch {
           this.#fail(what, ref, e);
+          op?.fail(e);
           return false;
         }
       }
     }
+  }
+
+  #startSettle(operation: SettleOperation, lease: Lease) {
+    return this.#host.telemetry?.startSettle(operation, lease.view, lease.endpoints.addresses[0], 'root');
   }
 
   #fail(what: string, ref: ReceiptRef, err: unknown): void {

@@ -10,6 +10,9 @@
  * - `signal` interrupts a receive at once (the stream is cancelled); `shutdown()` interrupts every
  *   receive in flight (they fail with `CLOSED`) and waits for acks in flight before closing.
  * - Ack and change-invisible-duration go to the endpoints the message came from.
+ * - Observability (`client-telemetry.ts`): a receive span per receive that returned messages and a
+ *   settle span per ack / changeInvisibleDuration (under the caller's active context, linked to the
+ *   receive span), with their duration metrics.
  *
  * @example
  * ```ts
@@ -40,6 +43,7 @@ import type { Clock } from '../internal/clock.js';
 import type { TimerApi } from '../internal/timers.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import { MessageView } from '../model/message-view.js';
+import { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
 import {
@@ -169,6 +173,7 @@ export class SimpleConsumer {
   /** Aborted when shutdown begins: interrupts receives and iterator sleeps. */
   readonly #closer = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #telemetry: ClientTelemetry;
   #stopping: Promise<void> | undefined;
 
   /**
@@ -225,6 +230,14 @@ export class SimpleConsumer {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       routeRefreshIntervalMs: options.routeRefreshIntervalMs,
     });
+    this.#telemetry = new ClientTelemetry(
+      {
+        clientId: this.#core.clientId,
+        namespace: options.namespace ?? '',
+        consumerGroup: this.consumerGroup,
+      },
+      this.#core.clock,
+    );
   }
 
   /** The client id sent to the server. */
@@ -344,7 +357,16 @@ export class SimpleConsumer {
       const opts = validateCallOptions(options);
       const endpoints = this.#endpointsOf(v);
       this.#assertRunning();
-      return this.#track(ackCall(this.#core, endpoints, v, opts));
+      const op = this.#telemetry.startSettle('ack', v, endpoints.addresses[0], 'active');
+      return this.#track(
+        ackCall(this.#core, endpoints, v, opts).then(
+          () => op.succeed(),
+          (err: unknown) => {
+            op.fail(err);
+            throw err;
+          },
+        ),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -369,9 +391,24 @@ export class SimpleConsumer {
       const opts = validateCallOptions(options);
       const endpoints = this.#endpointsOf(v);
       this.#assertRunning();
+      const op = this.#telemetry.startSettle(
+        'change_invisible_duration',
+        v,
+        endpoints.addresses[0],
+        'active',
+      );
       return this.#track(
         changeInvisibleCall(this.#core, endpoints, v, duration, opts).then(
-          (receiptHandle) => new MessageView({ ...v, receiptHandle }),
+          (receiptHandle) => {
+            op.succeed();
+            const next = new MessageView({ ...v, receiptHandle });
+            this.#telemetry.inherit(v, next);
+            return next;
+          },
+          (err: unknown) => {
+            op.fail(err);
+            throw err;
+          },
         ),
       );
     } catch (err) {
@@ -447,6 +484,7 @@ export class SimpleConsumer {
       if (filter === undefined) return []; // unsubscribed meanwhile
       this.#endpoints.set(endpointKey(queue.endpoints), queue.endpoints);
       const timeoutMs = options.timeoutMs ?? this.awaitDurationMs + this.#core.requestTimeoutMs;
+      const op = this.#telemetry.startReceive(queue.topic, queue.endpoints.addresses[0], 'active');
       const result = await receiveCall(
         this.#core,
         {
@@ -457,7 +495,11 @@ export class SimpleConsumer {
           longPollingTimeoutMs: this.awaitDurationMs,
         },
         { signal, timeoutMs },
-      );
+      ).catch((err: unknown) => {
+        op.fail(err);
+        throw err;
+      });
+      op.succeed(result.messages);
       return result.messages;
     } catch (err) {
       if (this.#closer.signal.aborted) throw closedError(err);

@@ -9,7 +9,8 @@
  * `shutdown({ timeoutMs })` stops accepting sends, waits (bounded) for sends in flight, aborts the rest
  * (`CLOSED`), then shuts the client core down (termination notices, telemetry, channels).
  *
- * A send: validation (nothing is sent for an invalid message) → trace properties → route (cached) →
+ * A send: validation (nothing is sent for an invalid message) → the publish span (`client-telemetry.ts`)
+ * → trace properties from that span → route (cached) →
  * candidate queues (`queue-selector.ts`) → message type check against the queue when the server asks for
  * it → attempts (`send-retry.ts`), isolating endpoints that fail (`isolation.ts`). The message id is
  * generated once; the born timestamp is re-stamped on every attempt.
@@ -25,8 +26,8 @@ import { type MessageInit, type PreparedMessage, validateMessage } from '../mode
 import { MessageIdGenerator } from '../model/message-id.js';
 import type { MessageView } from '../model/message-view.js';
 import { createSendReceipt, type SendReceipt } from '../model/send-receipt.js';
+import { ClientTelemetry, type SendOperation } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
-import { traceProperties } from '../observability/tracing.js';
 import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
 import { sendHeartbeat } from '../protocol/lifecycle-convert.js';
 import type { RouteQueue } from '../protocol/route.js';
@@ -97,6 +98,13 @@ interface SentEntry {
   readonly queue: RouteQueue;
 }
 
+/** A message validated without its trace properties yet. */
+interface Validated {
+  readonly prepared: PreparedMessage;
+  readonly now: number;
+  readonly maxBodySize: number;
+}
+
 /**
  * Publishes messages of every type.
  *
@@ -114,6 +122,7 @@ export class Producer {
   readonly #selector: QueueSelector;
   readonly #ids = new MessageIdGenerator();
   readonly #logger: Logger;
+  readonly #telemetry: ClientTelemetry;
   readonly #random: RandomSource;
   readonly #stopper = new AbortController();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -156,6 +165,10 @@ export class Producer {
         : new RocketMQError(e.message, 'INVALID_ARGUMENT', { cause: e });
     }
     this.#logger = this.#core.logger;
+    this.#telemetry = new ClientTelemetry(
+      { clientId: this.#core.clientId, namespace: o.namespace },
+      this.#core.clock,
+    );
     this.#isolation = new EndpointIsolation(this.#logger);
     this.#selector = new QueueSelector(this.#random);
   }
@@ -222,9 +235,16 @@ export class Producer {
   send(message: MessageInit, options?: SendOptions): Promise<SendReceipt> {
     return this.#track(async () => {
       const opts = checkCallOptions(options);
-      const prepared = this.#prepare(message, false, opts);
-      await this.#ready();
-      return this.#sendOne(prepared, opts);
+      const validated = this.#validate(message, false);
+      const op = this.#telemetry.startSend(validated.prepared, 1, false);
+      try {
+        const prepared = this.#traced(message, validated, false, op.traceProperties(opts));
+        await this.#ready();
+        return await this.#sendOne(prepared, opts, op);
+      } catch (err) {
+        op.fail(err);
+        throw err;
+      }
     });
   }
 
@@ -241,10 +261,10 @@ export class Producer {
       if (!Array.isArray(messages) || messages.length === 0) {
         throw new RocketMQError('sendBatch needs a non-empty array of messages', 'INVALID_ARGUMENT');
       }
-      const prepared = messages.map((m) => this.#prepare(m, false, opts));
-      const topic = prepared[0]!.topic;
+      const validated = messages.map((m) => this.#validate(m, false));
+      const topic = validated[0]!.prepared.topic;
       let total = 0;
-      for (const p of prepared) {
+      for (const { prepared: p } of validated) {
         if (p.topic !== topic) {
           throw new RocketMQError(
             `all messages of a batch must have the same topic ("${topic}" and "${p.topic}")`,
@@ -266,13 +286,21 @@ export class Producer {
           'MESSAGE_BODY_TOO_LARGE',
         );
       }
-      await this.#ready();
-      const outgoing = prepared.map((p) => ({ prepared: p, messageId: this.#ids.next() }));
-      const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts);
-      return Object.freeze({
-        messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
-        entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
-      });
+      const op = this.#telemetry.startSend(validated[0]!.prepared, validated.length, true);
+      try {
+        const trace = op.traceProperties(opts);
+        const prepared = validated.map((v, i) => this.#traced(messages[i]!, v, false, trace));
+        await this.#ready();
+        const outgoing = prepared.map((p) => ({ prepared: p, messageId: this.#ids.next() }));
+        const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts, op);
+        return Object.freeze({
+          messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
+          entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
+        });
+      } catch (err) {
+        op.fail(err);
+        throw err;
+      }
     });
   }
 
@@ -309,15 +337,22 @@ export class Producer {
       sendHalf: (message, options) =>
         this.#track(async () => {
           const opts = checkCallOptions(options);
-          const prepared = this.#prepare(message, true, opts);
-          if (!this.#options.topics.includes(prepared.topic)) {
-            throw new RocketMQError(
-              `transactional topic "${prepared.topic}" must be declared in the producer's topics`,
-              'INVALID_ARGUMENT',
-            );
+          const validated = this.#validate(message, true);
+          const op = this.#telemetry.startSend(validated.prepared, 1, false);
+          try {
+            const prepared = this.#traced(message, validated, true, op.traceProperties(opts));
+            if (!this.#options.topics.includes(prepared.topic)) {
+              throw new RocketMQError(
+                `transactional topic "${prepared.topic}" must be declared in the producer's topics`,
+                'INVALID_ARGUMENT',
+              );
+            }
+            await this.#ready();
+            return await this.#sendOne(prepared, opts, op);
+          } catch (err) {
+            op.fail(err);
+            throw err;
           }
-          await this.#ready();
-          return this.#sendOne(prepared, opts);
         }),
       end: (receipt, decision, options) =>
         this.#track(async () => {
@@ -368,11 +403,19 @@ export class Producer {
     );
   }
 
-  #prepare(message: MessageInit, transactional: boolean, opts: SendOptions): PreparedMessage {
+  #validate(message: MessageInit, transactional: boolean): Validated {
     const now = this.#core.clock.now();
     const maxBodySize = this.#core.settings.current.maxBodySizeBytes;
-    const prepared = validateMessage(message, { maxBodySize, transactional, now });
-    const trace = traceProperties(opts);
+    return { prepared: validateMessage(message, { maxBodySize, transactional, now }), now, maxBodySize };
+  }
+
+  /** Adds the trace properties the message does not set itself. */
+  #traced(
+    message: MessageInit,
+    { prepared, now, maxBodySize }: Validated,
+    transactional: boolean,
+    trace: Readonly<Record<string, string>>,
+  ): PreparedMessage {
     const extra = Object.entries(trace).filter(([k]) => !(k in prepared.properties));
     if (extra.length === 0) return prepared;
     return validateMessage(
@@ -381,7 +424,7 @@ export class Producer {
     );
   }
 
-  async #sendOne(prepared: PreparedMessage, opts: SendOptions): Promise<SendReceipt> {
+  async #sendOne(prepared: PreparedMessage, opts: SendOptions, op: SendOperation): Promise<SendReceipt> {
     const messageId = this.#ids.next();
     const sent = await this.#send(
       {
@@ -391,6 +434,7 @@ export class Producer {
         messageGroup: prepared.messageGroup,
       },
       opts,
+      op,
     );
     return this.#receipt(sent.entries[0]!, messageId, sent.queue);
   }
@@ -408,7 +452,7 @@ export class Producer {
     return receipt;
   }
 
-  async #send(plan: SendPlan, opts: SendOptions): Promise<SentEntry> {
+  async #send(plan: SendPlan, opts: SendOptions, op: SendOperation): Promise<SentEntry> {
     const core = this.#core;
     const deadline = createDeadline(core.clock, opts.timeoutMs);
     const signal = linkSignals(opts.signal, this.#stopper.signal);
@@ -427,7 +471,8 @@ export class Producer {
     if (settings.validateMessageType) checkMessageType(candidates[0]!, plan.type);
     const namespace = this.#options.namespace;
     const bornHost = settings.userAgent.hostname;
-    return runWithRetry<RouteQueue, SentEntry>({
+    let attempts = 0;
+    const sent = await runWithRetry<RouteQueue, SentEntry>({
       candidates,
       maxAttempts,
       deadline,
@@ -437,6 +482,7 @@ export class Producer {
       signal,
       sleep: (ms, s) => core.scheduler.sleep(ms, s),
       attempt: async (queue, attempt, timeoutMs) => {
+        attempts = attempt;
         const entries = await sendMessages(
           core.rpc,
           queue.endpoints,
@@ -450,6 +496,7 @@ export class Producer {
         return { entries, queue };
       },
       onFailure: (queue, error, attempt) => {
+        op.attemptFailed(attempt, error, queue.endpoints.addresses[0]);
         this.#logger.debug('send attempt failed', {
           topic: plan.topic,
           attempt,
@@ -459,6 +506,9 @@ export class Producer {
         if (error.retriable) this.#isolation.isolate(queue.endpoints, error);
       },
     });
+    const only = plan.messages.length === 1 ? plan.messages[0]!.messageId : undefined;
+    op.succeed(only, attempts, sent.queue.endpoints.addresses[0]);
+    return sent;
   }
 
   #throttleBackoff(): BackoffPolicy {
