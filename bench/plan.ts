@@ -101,7 +101,9 @@ export function plan(target: Target, options: PlanOptions): PlannedSpec[] {
                 ? 500
                 : 10_000
               : cell.scenario === 'consume' && target === 'broker'
-                ? 5_000
+                ? options.quick
+                  ? 500
+                  : 5_000
                 : undefined,
           consumer: cell.consumer,
           rate: cell.scenario === 'e2e' ? 500 : undefined,

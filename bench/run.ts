@@ -9,6 +9,8 @@
  *   --clients a,b         subset of rocketmq-ts,official,raw-grpc
  *   --scenarios a,b       subset of send,receive,consume,push-consume,memory,startup,e2e
  *   --own-broker          start a broker of our own instead of using ROCKETMQ_ENDPOINT
+ *   --build / --no-build  measure the tsc build of src/ (default for full runs) or src/ through tsx
+ *                         (default for quick runs; see lib/library.ts)
  *   --out DIR             where to write <date>.md/.json/.svg (default bench/results; quick: .cache/bench-quick)
  *
  * Every child (fake broker, workers) is killed on exit, failure and SIGINT/SIGTERM; a broker we started
@@ -21,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { CLIENTS, type ClientName } from './adapters/types.js';
 import { killAll, ROOT, spawnNode, waitForMessage } from './lib/children.js';
 import { describeEnvironment } from './lib/environment.js';
+import { buildLibrary, LIB_ENV } from './lib/library.js';
 import { prefill } from './lib/prefill.js';
 import type { RunResult, ScenarioName, Target } from './lib/spec.js';
 import { variantOf } from './lib/spec.js';
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     scenarios: { type: 'string' },
     'own-broker': { type: 'boolean', default: false },
+    build: { type: 'boolean' },
+    'no-build': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -48,6 +53,7 @@ const targets = (values.targets?.split(',') ?? (quick ? ['fake'] : ['fake', 'bro
 const clients = (values.clients?.split(',') ?? [...CLIENTS]) as ClientName[];
 const scenarios = values.scenarios?.split(',') as ScenarioName[] | undefined;
 const outDir = resolve(ROOT, values.out ?? (quick ? '.cache/bench-quick' : 'bench/results'));
+const build = values['no-build'] === true ? false : (values.build ?? !quick);
 const log = (line: string): void => console.error(`[bench] ${line}`);
 
 let stopBroker: (() => Promise<void>) | undefined;
@@ -163,6 +169,17 @@ async function main(): Promise<number> {
   log(
     `${quick ? 'quick' : 'full'} run: targets ${targets.join(',')}, clients ${clients.join(',')}, ${runs} run(s); load ${env.loadAverageStart.join(' ')}`,
   );
+  if (build) {
+    log('compiling src/ with tsc (the shipped JavaScript is what is measured)');
+    const built = buildLibrary();
+    if ('dir' in built) {
+      process.env[LIB_ENV] = built.dir;
+      env.library = `tsc build of src/ (${relative(ROOT, built.dir)})`;
+    } else {
+      log(built.error);
+      env.library = 'src/ through tsx (the tsc build failed)';
+    }
+  } else env.library = 'src/ through tsx (esbuild keepNames adds a __name() call per closure)';
   const results: RunResult[] = [];
   try {
     if (targets.includes('fake')) await runFake(results, runId);

@@ -11,42 +11,49 @@ import { hostname } from 'node:os';
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
-import {
-  AddressScheme,
-  ClientType,
-  Code,
-  Encoding,
-  FilterType,
-  Language,
-  type Message,
-  type MessageQueue,
-  MessageType,
-} from '../../src/gen/apache/rocketmq/v2/definition_pb.js';
-import {
-  AckMessageRequestSchema,
-  AckMessageResponseSchema,
-  HeartbeatRequestSchema,
-  HeartbeatResponseSchema,
-  MessagingService,
-  NotifyClientTerminationRequestSchema,
-  NotifyClientTerminationResponseSchema,
-  QueryRouteRequestSchema,
-  QueryRouteResponseSchema,
-  ReceiveMessageRequestSchema,
-  ReceiveMessageResponseSchema,
-  SendMessageRequestSchema,
-  SendMessageResponseSchema,
-  TelemetryCommandSchema,
-} from '../../src/gen/apache/rocketmq/v2/service_pb.js';
-import { DEFAULT_CHANNEL_OPTIONS } from '../../src/rpc/channel-pool.js';
-import { createClientId } from '../../src/rpc/client-id.js';
-import { buildRequestMetadata } from '../../src/rpc/metadata.js';
-import { VERSION } from '../../src/version.js';
+import type { Message, MessageQueue } from '../../src/gen/apache/rocketmq/v2/definition_pb.js';
+import type { ReceiveMessageResponseSchema } from '../../src/gen/apache/rocketmq/v2/service_pb.js';
+import { importLib } from '../lib/library.js';
 import { type AdapterConfig, type AdapterGap, type ClientAdapter, unsupported } from './types.js';
+
+/** What the raw client takes from the library build being measured (see lib/library.ts). */
+interface RawLib {
+  readonly def: typeof import('../../src/gen/apache/rocketmq/v2/definition_pb.js');
+  readonly svc: typeof import('../../src/gen/apache/rocketmq/v2/service_pb.js');
+  readonly channelOptions: grpc.ChannelOptions;
+  readonly createClientId: () => string;
+  readonly buildRequestMetadata: typeof import('../../src/rpc/metadata.js').buildRequestMetadata;
+  readonly version: string;
+}
+
+let loaded: Promise<RawLib> | undefined;
+
+function loadRawLib(): Promise<RawLib> {
+  loaded ??= (async () => {
+    const [def, svc, pool, id, md, ver] = await Promise.all([
+      importLib<RawLib['def']>('gen/apache/rocketmq/v2/definition_pb.js'),
+      importLib<RawLib['svc']>('gen/apache/rocketmq/v2/service_pb.js'),
+      importLib<typeof import('../../src/rpc/channel-pool.js')>('rpc/channel-pool.js'),
+      importLib<typeof import('../../src/rpc/client-id.js')>('rpc/client-id.js'),
+      importLib<typeof import('../../src/rpc/metadata.js')>('rpc/metadata.js'),
+      importLib<typeof import('../../src/version.js')>('version.js'),
+    ]);
+    return {
+      def,
+      svc,
+      channelOptions: { ...pool.DEFAULT_CHANNEL_OPTIONS },
+      createClientId: () => id.createClientId(),
+      buildRequestMetadata: md.buildRequestMetadata,
+      version: ver.VERSION,
+    };
+  })();
+  return loaded;
+}
 
 const CLIENT = 'raw-grpc';
 const TIMEOUT_MS = 3_000;
-const path = (name: string): string => `/${MessagingService.typeName}/${name}`;
+const SERVICE = 'apache.rocketmq.v2.MessagingService';
+const path = (name: string): string => `/${SERVICE}/${name}`;
 const identity = (b: Buffer): Buffer => b;
 const decoder =
   <T extends DescMessage>(schema: T) =>
@@ -58,22 +65,25 @@ const encode = <T extends DescMessage>(schema: T, init: Parameters<typeof create
 };
 const duration = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
 
-function checkOk(status: { code: Code; message: string } | undefined, what: string): void {
-  if (status !== undefined && status.code !== Code.OK) {
-    throw new Error(`${what}: ${Code[status.code] ?? status.code} ${status.message}`);
-  }
+const OK = 20000;
+const MESSAGE_NOT_FOUND = 40401;
+
+function checkOk(status: { code: number; message: string } | undefined, what: string): void {
+  if (status !== undefined && status.code !== OK)
+    throw new Error(`${what}: ${status.code} ${status.message}`);
 }
 
 export async function createRawGrpcAdapter(config: AdapterConfig): Promise<ClientAdapter | AdapterGap> {
   if (config.role === 'push-consumer') return { gap: 'the raw client has no push consumer' };
-  return new RawAdapter(config);
+  return new RawAdapter(await loadRawLib(), config);
 }
 
 class RawAdapter implements ClientAdapter<Message> {
   readonly client = CLIENT;
   readonly role: AdapterConfig['role'];
+  readonly #l: RawLib;
   readonly #config: AdapterConfig;
-  readonly #clientId = createClientId();
+  readonly #clientId: string;
   readonly #grpc: grpc.Client;
   #telemetry: grpc.ClientDuplexStream<Buffer, unknown> | undefined;
   #queues: MessageQueue[] = [];
@@ -83,17 +93,20 @@ class RawAdapter implements ClientAdapter<Message> {
   #receiveBytes = new Map<string, Buffer>();
   #serial = 0;
 
-  constructor(config: AdapterConfig) {
+  constructor(lib: RawLib, config: AdapterConfig) {
+    this.#l = lib;
+    this.#clientId = lib.createClientId();
     this.#config = config;
     this.role = config.role;
     this.#grpc = new grpc.Client(config.endpoint, grpc.credentials.createInsecure(), {
-      ...DEFAULT_CHANNEL_OPTIONS,
+      ...lib.channelOptions,
     });
   }
 
   #metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
-    for (const [k, v] of Object.entries(buildRequestMetadata({ clientId: this.#clientId }))) md.set(k, v);
+    for (const [k, v] of Object.entries(this.#l.buildRequestMetadata({ clientId: this.#clientId })))
+      md.set(k, v);
     return md;
   }
 
@@ -117,21 +130,23 @@ class RawAdapter implements ClientAdapter<Message> {
 
   #accessPoint() {
     const [host, port] = this.#config.endpoint.split(':');
-    return { scheme: AddressScheme.IPv4, addresses: [{ host: host!, port: Number(port) }] };
+    return { scheme: this.#l.def.AddressScheme.IPv4, addresses: [{ host: host!, port: Number(port) }] };
   }
 
   #settingsCommand(): Buffer {
     const { topic, group, awaitDurationMs } = this.#config;
-    return encode(TelemetryCommandSchema, {
+    return encode(this.#l.svc.TelemetryCommandSchema, {
       command: {
         case: 'settings',
         value: {
-          clientType: this.#isProducer ? ClientType.PRODUCER : ClientType.SIMPLE_CONSUMER,
+          clientType: this.#isProducer
+            ? this.#l.def.ClientType.PRODUCER
+            : this.#l.def.ClientType.SIMPLE_CONSUMER,
           accessPoint: this.#accessPoint(),
           requestTimeout: duration(TIMEOUT_MS),
           userAgent: {
-            language: Language.NODE_JS,
-            version: VERSION,
+            language: this.#l.def.Language.NODE_JS,
+            version: this.#l.version,
             platform: process.platform,
             hostname: hostname(),
           },
@@ -142,7 +157,10 @@ class RawAdapter implements ClientAdapter<Message> {
                 value: {
                   group: { name: group },
                   subscriptions: [
-                    { topic: { name: topic }, expression: { type: FilterType.TAG, expression: '*' } },
+                    {
+                      topic: { name: topic },
+                      expression: { type: this.#l.def.FilterType.TAG, expression: '*' },
+                    },
                   ],
                   longPollingTimeout: duration(awaitDurationMs),
                 },
@@ -157,7 +175,7 @@ class RawAdapter implements ClientAdapter<Message> {
       const call = this.#grpc.makeBidiStreamRequest(
         path('Telemetry'),
         identity,
-        decoder(TelemetryCommandSchema),
+        decoder(this.#l.svc.TelemetryCommandSchema),
         this.#metadata(),
       );
       this.#telemetry = call;
@@ -168,11 +186,11 @@ class RawAdapter implements ClientAdapter<Message> {
     await settings;
     const route = await this.#unary(
       'QueryRoute',
-      encode(QueryRouteRequestSchema, {
+      encode(this.#l.svc.QueryRouteRequestSchema, {
         topic: { name: this.#config.topic },
         endpoints: this.#accessPoint(),
       }),
-      QueryRouteResponseSchema,
+      this.#l.svc.QueryRouteResponseSchema,
     );
     checkOk(route.status, 'QueryRoute');
     this.#queues = route.messageQueues;
@@ -180,11 +198,11 @@ class RawAdapter implements ClientAdapter<Message> {
     if (!this.#isProducer) {
       const hb = await this.#unary(
         'Heartbeat',
-        encode(HeartbeatRequestSchema, {
+        encode(this.#l.svc.HeartbeatRequestSchema, {
           group: { name: this.#config.group },
-          clientType: ClientType.SIMPLE_CONSUMER,
+          clientType: this.#l.def.ClientType.SIMPLE_CONSUMER,
         }),
-        HeartbeatResponseSchema,
+        this.#l.svc.HeartbeatResponseSchema,
       );
       checkOk(hb.status, 'Heartbeat');
     }
@@ -192,7 +210,7 @@ class RawAdapter implements ClientAdapter<Message> {
 
   #sendRequest(body: Buffer): Buffer {
     if (body === this.#sendBody && this.#sendBytes !== undefined) return this.#sendBytes;
-    const bytes = encode(SendMessageRequestSchema, {
+    const bytes = encode(this.#l.svc.SendMessageRequestSchema, {
       messages: [
         {
           topic: { name: this.#config.topic },
@@ -201,8 +219,8 @@ class RawAdapter implements ClientAdapter<Message> {
             tag: 'bench',
             keys: [],
             messageId: `01RAW${process.pid.toString(16).padStart(8, '0')}${(this.#serial++).toString(16).padStart(20, '0')}`,
-            bodyEncoding: Encoding.IDENTITY,
-            messageType: MessageType.NORMAL,
+            bodyEncoding: this.#l.def.Encoding.IDENTITY,
+            messageType: this.#l.def.MessageType.NORMAL,
             bornTimestamp: timestampFromMs(Date.now()),
             bornHost: hostname(),
             queueId: 0,
@@ -218,7 +236,11 @@ class RawAdapter implements ClientAdapter<Message> {
 
   async send(body: Buffer): Promise<void> {
     if (!this.#isProducer) throw unsupported(CLIENT, this.role, 'send');
-    const response = await this.#unary('SendMessage', this.#sendRequest(body), SendMessageResponseSchema);
+    const response = await this.#unary(
+      'SendMessage',
+      this.#sendRequest(body),
+      this.#l.svc.SendMessageResponseSchema,
+    );
     for (const e of response.entries) checkOk(e.status, 'SendMessage');
     checkOk(response.status, 'SendMessage');
   }
@@ -228,10 +250,10 @@ class RawAdapter implements ClientAdapter<Message> {
     const key = `${index}/${max}`;
     let bytes = this.#receiveBytes.get(key);
     if (bytes === undefined) {
-      bytes = encode(ReceiveMessageRequestSchema, {
+      bytes = encode(this.#l.svc.ReceiveMessageRequestSchema, {
         group: { name: this.#config.group },
         messageQueue: this.#queues[index],
-        filterExpression: { type: FilterType.TAG, expression: '*' },
+        filterExpression: { type: this.#l.def.FilterType.TAG, expression: '*' },
         batchSize: max,
         invisibleDuration: duration(this.#config.invisibleDurationMs),
         autoRenew: false,
@@ -248,13 +270,13 @@ class RawAdapter implements ClientAdapter<Message> {
       const call = this.#grpc.makeServerStreamRequest(
         path('ReceiveMessage'),
         identity,
-        decoder(ReceiveMessageResponseSchema),
+        decoder(this.#l.svc.ReceiveMessageResponseSchema),
         this.#receiveRequest(max),
         this.#metadata(),
         { deadline: Date.now() + this.#config.awaitDurationMs + TIMEOUT_MS },
       );
       const messages: Message[] = [];
-      let code: Code | undefined;
+      let code: number | undefined;
       let detail = '';
       call.on('data', (r: MessageShape<typeof ReceiveMessageResponseSchema>) => {
         if (r.content.case === 'message') messages.push(r.content.value);
@@ -265,8 +287,8 @@ class RawAdapter implements ClientAdapter<Message> {
       });
       call.on('error', reject);
       call.on('end', () => {
-        if (code === Code.OK || code === Code.MESSAGE_NOT_FOUND) resolve(messages);
-        else reject(new Error(`ReceiveMessage: ${code === undefined ? 'no status' : Code[code]} ${detail}`));
+        if (code === OK || code === MESSAGE_NOT_FOUND) resolve(messages);
+        else reject(new Error(`ReceiveMessage: ${code === undefined ? 'no status' : code} ${detail}`));
       });
     });
   }
@@ -275,7 +297,7 @@ class RawAdapter implements ClientAdapter<Message> {
     if (messages.length === 0) return;
     const response = await this.#unary(
       'AckMessage',
-      encode(AckMessageRequestSchema, {
+      encode(this.#l.svc.AckMessageRequestSchema, {
         group: { name: this.#config.group },
         topic: { name: this.#config.topic },
         entries: messages.map((m) => ({
@@ -283,7 +305,7 @@ class RawAdapter implements ClientAdapter<Message> {
           receiptHandle: m.systemProperties?.receiptHandle ?? '',
         })),
       }),
-      AckMessageResponseSchema,
+      this.#l.svc.AckMessageResponseSchema,
     );
     checkOk(response.status, 'AckMessage');
   }
@@ -297,10 +319,10 @@ class RawAdapter implements ClientAdapter<Message> {
       await this.#unary(
         'NotifyClientTermination',
         encode(
-          NotifyClientTerminationRequestSchema,
+          this.#l.svc.NotifyClientTerminationRequestSchema,
           this.#isProducer ? {} : { group: { name: this.#config.group } },
         ),
-        NotifyClientTerminationResponseSchema,
+        this.#l.svc.NotifyClientTerminationResponseSchema,
       );
     } finally {
       this.#telemetry?.end();

@@ -1,21 +1,28 @@
 /**
- * rocketmq-ts through its public entry (src/index.ts): `Producer`, `SimpleConsumer` and `PushConsumer`,
- * all with their defaults except what a scenario sets (topic, group, long polling, cache bound).
+ * rocketmq-ts through its public entry (src/index.ts, or its tsc build — see lib/library.ts): `Producer`,
+ * `SimpleConsumer` and `PushConsumer`, all with their defaults except what a scenario sets (topic, group,
+ * long polling, cache bound).
  */
-import * as lib from '../../src/index.js';
 import type { MessageView } from '../../src/index.js';
+import { importLib } from '../lib/library.js';
 import { type AdapterConfig, type AdapterGap, type ClientAdapter, unsupported } from './types.js';
+
+type Lib = typeof import('../../src/index.js');
+
+let loaded: Lib | undefined;
 
 const CLIENT = 'rocketmq-ts';
 
 export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<ClientAdapter | AdapterGap> {
+  loaded ??= await importLib<Lib>('index.js');
+  const lib = loaded;
   switch (config.role) {
     case 'producer':
-      return producerAdapter(config);
+      return producerAdapter(lib, config);
     case 'simple-consumer':
-      return simpleConsumerAdapter(config);
+      return simpleConsumerAdapter(lib, config);
     case 'push-consumer': {
-      const ctor = pushConsumerClass();
+      const ctor = pushConsumerClass(lib);
       return ctor === undefined
         ? { gap: 'PushConsumer is not exported from src/index.ts' }
         : pushConsumerAdapter(ctor, config);
@@ -23,7 +30,7 @@ export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<Cl
   }
 }
 
-function producerAdapter(config: AdapterConfig): ClientAdapter {
+function producerAdapter(lib: Lib, config: AdapterConfig): ClientAdapter {
   const producer = new lib.Producer({ endpoints: config.endpoint, topics: [config.topic] });
   const { topic } = config;
   return {
@@ -42,7 +49,7 @@ function producerAdapter(config: AdapterConfig): ClientAdapter {
   };
 }
 
-function simpleConsumerAdapter(config: AdapterConfig): ClientAdapter<MessageView> {
+function simpleConsumerAdapter(lib: Lib, config: AdapterConfig): ClientAdapter<MessageView> {
   const consumer = new lib.SimpleConsumer({
     endpoints: config.endpoint,
     consumerGroup: config.group,
@@ -79,7 +86,7 @@ type PushConsumerClass = new (options: {
   listener: (message: MessageView) => Promise<void>;
 }) => PushConsumerLike;
 
-function pushConsumerClass(): PushConsumerClass | undefined {
+function pushConsumerClass(lib: Lib): PushConsumerClass | undefined {
   const ctor = (lib as Record<string, unknown>).PushConsumer;
   return typeof ctor === 'function' ? (ctor as PushConsumerClass) : undefined;
 }

@@ -18,6 +18,8 @@ export interface Environment {
   loadAverageEnd?: readonly number[];
   /** The real broker's source and version, when that target ran. */
   broker?: string;
+  /** Which build of rocketmq-ts (and of the raw client's helpers) the workers loaded. */
+  library?: string;
 }
 
 function packageVersion(name: string): string {

@@ -126,7 +126,7 @@ function checksTable(checks: readonly TargetCheck[]): string[] {
   for (const c of checks) {
     const measured =
       c.measured === undefined ? (c.note ?? 'not measured') : `${c.measured.toFixed(2)} ${c.unit}`;
-    const met = c.met === undefined ? 'gap' : c.met ? 'yes' : '**no**';
+    const met = c.met === undefined ? '—' : c.met ? 'yes' : '**no**';
     out.push(`| ${c.description} | ${c.comparator} ${c.threshold} ${c.unit} | ${measured} | ${met} |`);
   }
   return out;
@@ -141,6 +141,7 @@ export function renderMarkdown(input: ReportInput): string {
     `- Node ${env.node}; ${Object.entries(env.versions)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+    `- rocketmq-ts measured as: ${env.library ?? '?'}`,
     `- Real broker: ${env.broker ?? 'not run'}`,
     `- Client pinned to core 0, fake broker to core 1: ${env.pinned ? 'yes (taskset)' : 'no'}`,
     `- Load average (1/5/15 min) at start: ${env.loadAverageStart.join(' / ')}; at end: ${env.loadAverageEnd?.join(' / ') ?? '?'}`,

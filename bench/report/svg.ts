@@ -36,7 +36,7 @@ function panel(
   x0: number,
   width: number,
 ): string {
-  const top = 60;
+  const top = 90;
   const height = 260;
   const left = x0 + 60;
   const plotW = width - 80;
@@ -103,9 +103,9 @@ export function throughputSvg(rows: readonly Row[], subtitle: string): string | 
         .filter(Number.isFinite),
     ),
   ].sort((a, b) => a - b);
-  const panelW = 460;
+  const panelW = targets.length === 1 ? 740 : 480;
   const width = panelW * targets.length + 20;
-  const height = 420;
+  const height = 450;
   const legend = CLIENTS.map((c, i) => {
     const x = 20 + i * 170;
     const dash = DASH[c] === '' ? '' : ` stroke-dasharray="${DASH[c]}"`;
@@ -114,8 +114,8 @@ export function throughputSvg(rows: readonly Row[], subtitle: string): string | 
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="15" font-weight="bold">Send throughput by concurrency (1 KiB bodies, median msgs/s)</text>`,
-    `<text x="${width / 2}" y="34" text-anchor="middle" font-size="11" fill="#555">${esc(subtitle)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Send throughput by concurrency (1 KiB bodies, median msgs/s)</text>`,
+    `<text x="${width / 2}" y="40" text-anchor="middle" font-size="11" fill="#555">${esc(subtitle)}</text>`,
     ...targets.map((t, i) => panel(rows, t, levels, 10 + i * panelW, panelW)),
     legend,
     '</svg>',

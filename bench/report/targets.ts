@@ -35,14 +35,14 @@ const off = (rows: readonly Row[], t: Target, s: ScenarioName, v: string) =>
 const raw = (rows: readonly Row[], t: Target, s: ScenarioName, v: string) =>
   findRow(rows, t, s, v, 'raw-grpc');
 
-const gapNote = (row: Row | undefined): string | undefined =>
-  row === undefined
-    ? 'not run'
-    : row.gap !== undefined
-      ? `gap: ${row.gap}`
-      : row.ok === 0
-        ? 'failed'
-        : undefined;
+const gapNote = (...rows: (Row | undefined)[]): string | undefined => {
+  for (const row of rows) {
+    if (row === undefined) return 'not run';
+    if (row.gap !== undefined) return `gap (${row.client}): ${row.gap}`;
+    if (row.ok === 0) return `failed (${row.client})`;
+  }
+  return undefined;
+};
 
 export function checkTargets(rows: readonly Row[], consumeVariant: string): TargetCheck[] {
   const out: TargetCheck[] = [];
@@ -55,6 +55,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
       1.3,
       '×',
       ratio(ts(rows, 'fake', 'send', s16)?.msgsPerSec, off(rows, 'fake', 'send', s16)?.msgsPerSec),
+      gapNote(ts(rows, 'fake', 'send', s16), off(rows, 'fake', 'send', s16)),
     ),
     check(
       'send-c16-vs-raw',
@@ -63,6 +64,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
       0.9,
       '×',
       ratio(ts(rows, 'fake', 'send', s16)?.msgsPerSec, raw(rows, 'fake', 'send', s16)?.msgsPerSec),
+      gapNote(ts(rows, 'fake', 'send', s16), raw(rows, 'fake', 'send', s16)),
     ),
     check(
       'receive-vs-raw',
@@ -74,6 +76,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
         ts(rows, 'fake', 'receive', consumeVariant)?.msgsPerSec,
         raw(rows, 'fake', 'receive', consumeVariant)?.msgsPerSec,
       ),
+      gapNote(ts(rows, 'fake', 'receive', consumeVariant), raw(rows, 'fake', 'receive', consumeVariant)),
     ),
     check(
       'consume-simple-vs-official',
@@ -85,6 +88,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
         ts(rows, 'fake', 'consume', consumeVariant)?.msgsPerSec,
         off(rows, 'fake', 'consume', consumeVariant)?.msgsPerSec,
       ),
+      gapNote(ts(rows, 'fake', 'consume', consumeVariant), off(rows, 'fake', 'consume', consumeVariant)),
     ),
   );
   const pushTs = ts(rows, 'fake', 'push-consume', 'push');
@@ -96,7 +100,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
       5,
       '×',
       ratio(pushTs?.msgsPerSec, off(rows, 'fake', 'push-consume', 'push')?.msgsPerSec),
-      gapNote(pushTs),
+      gapNote(pushTs, off(rows, 'fake', 'push-consume', 'push')),
     ),
     check(
       'cpu-per-consumed-simple',
@@ -105,6 +109,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
       20,
       'µs',
       ts(rows, 'fake', 'consume', consumeVariant)?.cpuUsPerMsg,
+      gapNote(ts(rows, 'fake', 'consume', consumeVariant)),
     ),
     check(
       'cpu-per-consumed-push',
@@ -135,6 +140,7 @@ export function checkTargets(rows: readonly Row[], consumeVariant: string): Targ
       3,
       'KiB',
       memSimple?.extra.retainedKiBPerMsg,
+      gapNote(memSimple),
     ),
   );
   for (const row of rows) {

@@ -4,11 +4,13 @@
  * import time separately (`importMs`).
  */
 import { createAdapter, shutdownBounded } from '../adapters/index.js';
+import { startWindowProfile } from '../lib/profiler.js';
 import { variantOf } from '../lib/spec.js';
 import { configFor, type Scenario } from './context.js';
 
 export const startup: Scenario = async ({ spec, factory }) => {
   const body = Buffer.alloc(spec.bodySize, 'x');
+  const stopProfile = await startWindowProfile();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const adapter = await createAdapter(factory, configFor(spec, 'producer'));
@@ -17,6 +19,7 @@ export const startup: Scenario = async ({ spec, factory }) => {
   await adapter.send(body);
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  await stopProfile?.();
   await shutdownBounded(adapter);
   return {
     target: spec.target,
