@@ -19,6 +19,9 @@
  * - `shutdown({ timeoutMs })`: idempotent (shared promise): stop heartbeats and refreshes,
  *   NotifyClientTermination to every endpoint in parallel (bounded; one failure never stops the rest),
  *   half-close the telemetry streams, close channels, close the scheduler.
+ * - Half-open connections: after 2 consecutive heartbeat timeouts to an endpoint its channel is
+ *   replaced (the next call connects anew) and its telemetry stream renewed, at most once per 30 s
+ *   (`transport-recovery.ts`).
  *
  * @packageDocumentation
  */
@@ -65,6 +68,7 @@ import {
   type TelemetryStateChange,
   telemetryOpener,
 } from './telemetry-session.js';
+import { TransportRecovery, type TransportRecoveryTuning } from './transport-recovery.js';
 
 /** Public names of the core states. */
 export type ClientCoreStateName = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -100,6 +104,8 @@ export interface ClientCoreEvents {
   'route.updated': RouteUpdate;
   /** A server Settings reply changed the effective settings. */
   'settings.applied': { readonly endpoints: string; readonly settings: EffectiveSettings };
+  /** The channel of an endpoint was replaced after its connection went silent (see `transport-recovery.ts`). */
+  'transport.recovered': { readonly endpoints: string; readonly reason: string };
 }
 
 /** Options of {@link ClientCore}. */
@@ -156,6 +162,11 @@ export interface ClientCoreOptions {
   reconnectBackoff?: BackoffPolicy | undefined;
   /** Extra grpc-js channel arguments. */
   channelOptions?: ChannelOptions | undefined;
+  /**
+   * Half-open connection recovery after consecutive heartbeat timeouts; `false` turns it off.
+   * @defaultValue 2 timeouts, 30 s cooldown per endpoint
+   */
+  transportRecovery?: TransportRecoveryTuning | false | undefined;
   clock?: Clock | undefined;
   timers?: TimerApi | undefined;
   random?: RandomSource | undefined;
@@ -277,6 +288,15 @@ export class ClientCore {
       logger: this.logger,
       onUpdate: (update) => this.#onRouteUpdate(update),
     });
+    const recovery =
+      options.transportRecovery === false
+        ? undefined
+        : new TransportRecovery({
+            ...options.transportRecovery,
+            clock: this.clock,
+            logger: this.logger,
+            recover: (endpoints, reason) => this.#recoverTransport(endpoints, reason),
+          });
     this.heartbeat = new Heartbeat({
       scheduler: this.scheduler,
       endpoints: () => this.routes.endpoints(),
@@ -286,6 +306,7 @@ export class ClientCore {
       intervalMs: options.heartbeatIntervalMs,
       initialDelayMs: options.heartbeatInitialDelayMs,
       logger: this.logger,
+      onRound: recovery === undefined ? undefined : (results) => recovery.onHeartbeatRound(results),
     });
   }
 
@@ -564,6 +585,15 @@ export class ClientCore {
       this.#closeDeprecatedSessions();
     }
     this.#events.emit('route.updated', update);
+  }
+
+  /** Replaces the channel of `endpoints` (the next call connects anew) and renews its telemetry stream. */
+  #recoverTransport(endpoints: Endpoints, reason: string): void {
+    if (this.#state.t !== 'running') return;
+    const key = endpointKey(endpoints);
+    this.pool.evict(endpoints);
+    this.#sessions.get(key)?.reconnect(`transport recovery: ${reason}`);
+    this.#events.emit('transport.recovered', { endpoints: key, reason });
   }
 
   /** Closes sessions of endpoints that are neither the access point nor in any cached route. */

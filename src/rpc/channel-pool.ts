@@ -50,6 +50,10 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<grpc.ChannelOptions> = Object.fre
   'grpc.keepalive_permit_without_calls': 1,
   // Retries are decided by the client layers (retriable errors, shared deadlines), never by grpc-js.
   'grpc.enable_retries': 0,
+  // Each channel owns its connection. With grpc-js's process-wide subchannel pool, two clients of one
+  // endpoint share a TCP connection, and a channel replaced after that connection went silent (see
+  // protocol/transport-recovery.ts) would get the same dead connection back.
+  'grpc.use_local_subchannel_pool': 1,
 });
 
 /** Default idle time after which a channel without active calls is closed (30 min, like Java). */
