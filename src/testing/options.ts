@@ -39,6 +39,13 @@ export interface InProcessBrokerOptions {
   /** Enables authentication: requests must be signed with one of these credentials (→ 40100 otherwise). */
   readonly acl?: AclCredential | readonly AclCredential[];
   /**
+   * Routes advertise the address the client put in its request (`QueryRoute.endpoints`) instead of this
+   * server's own, like the Apache proxy with `useEndpointPortFromRequest=true`: a client that reaches the
+   * broker through a TCP proxy (or NAT) keeps using that address for every call.
+   * @defaultValue false
+   */
+  readonly useEndpointPortFromRequest?: boolean;
+  /**
    * QueryRoute (and SendMessage) create unknown topics as NORMAL topics instead of answering TOPIC_NOT_FOUND.
    * @defaultValue false
    */
@@ -154,6 +161,7 @@ export interface ResolvedBrokerOptions {
   readonly clock: Clock;
   readonly timers: TimerApi;
   readonly acl: readonly AclCredential[];
+  readonly useEndpointPortFromRequest: boolean;
   readonly autoCreateTopics: boolean;
   readonly defaultQueueCount: number;
   readonly maxAttempts: number;
@@ -208,6 +216,7 @@ export function resolveOptions(o: InProcessBrokerOptions = {}): ResolvedBrokerOp
     clock,
     timers: o.timers ?? (isTimerApi(clock) ? clock : systemTimers),
     acl,
+    useEndpointPortFromRequest: o.useEndpointPortFromRequest ?? false,
     autoCreateTopics: o.autoCreateTopics ?? false,
     defaultQueueCount: o.defaultQueueCount ?? 4,
     maxAttempts: o.maxAttempts ?? 3,

@@ -28,9 +28,13 @@ import { BrokerStatusError, okStatus, status } from './status.js';
 import type { TopicState } from './store.js';
 import { acceptedMessageTypes, validateGroupName, validateTopicName } from './validation.js';
 
-/** The broker entry advertised in routes. */
-export function brokerEntry(core: BrokerCore): Broker {
-  const { host, port } = core.address();
+/**
+ * The broker entry advertised in routes: this server's address, or the first address of the request's
+ * `endpoints` when `useEndpointPortFromRequest` is on.
+ */
+export function brokerEntry(core: BrokerCore, requested?: Endpoints): Broker {
+  const fromRequest = core.options.useEndpointPortFromRequest ? requested?.addresses[0] : undefined;
+  const { host, port } = fromRequest ?? core.address();
   const scheme = isIPv4(host)
     ? AddressScheme.IPv4
     : isIPv6(host)
@@ -77,7 +81,7 @@ export function queryRoute(core: BrokerCore, req: QueryRouteRequest): QueryRoute
   validateTopicName(name);
   checkEndpoints(req.endpoints);
   const topic = requireTopic(core, name);
-  const broker = brokerEntry(core);
+  const broker = brokerEntry(core, req.endpoints);
   const accept = acceptedMessageTypes(topic.type);
   return create(QueryRouteResponseSchema, {
     status: okStatus(),
@@ -99,7 +103,7 @@ export function queryAssignment(core: BrokerCore, req: QueryAssignmentRequest): 
   checkEndpoints(req.endpoints);
   const topic = requireTopic(core, name);
   const fifo = core.groups.peek(req.group?.name ?? '')?.fifo ?? false;
-  const broker = brokerEntry(core);
+  const broker = brokerEntry(core, req.endpoints);
   const resource = { name, resourceNamespace: req.topic?.resourceNamespace ?? '' };
   const ids = fifo ? Array.from({ length: topic.queueCount }, (_, i) => i) : [-1];
   if (topic.queueCount === 0) {

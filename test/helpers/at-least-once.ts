@@ -5,15 +5,22 @@
  * - Sends are recorded as `ok` (with the receipt's message id), `failed` (the broker or the client
  *   refused it for sure: nothing was stored) or `unknown` (timed out, connection lost, process killed:
  *   it may or may not have been stored). {@link AtLeastOnceLedger.send} classifies a send's outcome.
- * - Deliveries are recorded when the consumer gets the message (before handling), acks when the ack
- *   call returned (ok or failed).
+ * - Deliveries are recorded when the consumer gets the message (before handling it), with the stored
+ *   copy they are (`queueId@offset`): a producer retry after a lost response stores a second copy with
+ *   the same message id, which is a duplicate, not a redelivery.
+ * - Acks are recorded when the ack call returned: `ok`, `failed` (the broker refused it, so the message
+ *   comes back) or `unknown` (the transport failed: it may have been applied). A key whose last ack is
+ *   `unknown` and that is not delivered again afterwards counts as acked; `drain()` in ledger-flows.ts
+ *   keeps receiving for longer than the invisible duration so that an ack that was not applied shows up
+ *   as a redelivery.
  *
  * The checker computes:
  * - **lost**: `ok`-sent keys that were not both handled and acked, and are not in the DLQ (must be 0);
  * - **recovered**: `unknown`/`failed`-sent keys that were handled anyway (reported);
- * - **handled after ack**: deliveries received after a successful ack of the same key had returned
- *   (must be 0, except where the caller excuses them with a documented broker behaviour);
- * - **duplicates**: deliveries beyond the first per key (reported);
+ * - **handled after ack**: deliveries of a stored copy received after a successful ack of that copy had
+ *   returned (must be 0, except where the caller excuses them with a documented broker behaviour);
+ * - **duplicates**: deliveries beyond the first per key (reported), of which **extra copies** are other
+ *   stored copies of the key (reported);
  * - **foreign**: handled keys this run never sent (must be 0: a sign of topic reuse or a bad key).
  *
  * Events are plain JSON (see {@link LedgerEvent}) so a child process can report them on stdout and the
@@ -23,6 +30,7 @@
 import { RocketMQError } from '../../src/errors.js';
 
 export type SendOutcome = 'ok' | 'failed' | 'unknown';
+export type AckOutcome = 'ok' | 'failed' | 'unknown';
 
 /** One ledger event; serialisable. */
 export type LedgerEvent =
@@ -38,6 +46,8 @@ export type LedgerEvent =
       readonly type: 'handled';
       readonly key: string;
       readonly messageId?: string;
+      /** The stored copy, `queueId@offset`. */
+      readonly copy?: string;
       readonly attempt?: number;
       readonly consumer?: string;
       readonly at: number;
@@ -45,19 +55,26 @@ export type LedgerEvent =
   | {
       readonly type: 'acked';
       readonly key: string;
-      readonly ok: boolean;
+      readonly outcome: AckOutcome;
+      readonly copy?: string;
       readonly code?: string;
       readonly at: number;
     }
   | { readonly type: 'dlq'; readonly key: string; readonly at: number };
 
-/** A delivery received after the key's ack had returned OK. */
-export interface AfterAck {
+/** One delivery of a key. */
+export interface Delivery {
+  readonly at: number;
+  readonly copy?: string;
+  readonly attempt?: number;
+  readonly consumer?: string;
+}
+
+/** A delivery received after its copy's ack had returned OK. */
+export interface AfterAck extends Delivery {
   readonly key: string;
   readonly ackedAt: number;
   readonly handledAt: number;
-  readonly attempt?: number;
-  readonly consumer?: string;
 }
 
 /** The verdict. */
@@ -72,7 +89,11 @@ export interface LedgerReport {
   readonly deliveries: number;
   readonly handledKeys: number;
   readonly duplicates: number;
+  /** Extra stored copies delivered (same key, another `queueId@offset`). */
+  readonly copies: number;
   readonly ackedKeys: number;
+  /** Keys settled by an ack of unknown outcome that no redelivery followed. */
+  readonly ackUnknownKeys: number;
   readonly ackFailures: number;
   readonly deadLettered: number;
   readonly lost: readonly string[];
@@ -86,7 +107,7 @@ export interface LedgerReport {
 export interface AssertOptions {
   /**
    * A documented broker behaviour that may redeliver after an ack (e.g. acks lost by a SIGKILL of the
-   * broker before its pop checkpoint was flushed). Matching deliveries are reported as excused.
+   * broker before they were persisted). Matching deliveries are reported as excused.
    */
   readonly excuse?: { readonly reason: string; readonly applies: (violation: AfterAck) => boolean };
   /** Fail when more duplicate deliveries than this happen. @defaultValue unbounded */
@@ -98,8 +119,11 @@ export interface AssertOptions {
 interface KeyState {
   outcome: SendOutcome | undefined;
   messageId?: string;
-  handled: Array<{ at: number; attempt?: number; consumer?: string }>;
-  firstAckOkAt: number | undefined;
+  handled: Delivery[];
+  /** First successful ack per copy ('' when the copy is not known). */
+  ackOkAt: Map<string, number>;
+  /** Time of the last ack of unknown outcome. */
+  lastAckUnknownAt: number | undefined;
   ackFailures: number;
   dlq: boolean;
 }
@@ -116,6 +140,31 @@ export function classifySendError(err: unknown): Exclude<SendOutcome, 'ok'> {
   // A broker status that is not retriable (4xx) is an answer: the message was not stored.
   if (e.brokerCode !== undefined && !e.retriable) return 'failed';
   return 'unknown';
+}
+
+/** `unknown` for transport trouble (the ack may have been applied), `failed` for a refusal. */
+export function classifyAckError(err: unknown): Exclude<AckOutcome, 'ok'> {
+  return RocketMQError.from(err).retriable ? 'unknown' : 'failed';
+}
+
+/** The stored copy a view is (`queueId@offset`), when the broker gave an offset. */
+export function copyOf(view: {
+  readonly queueId: number;
+  readonly queueOffset?: bigint;
+}): string | undefined {
+  return view.queueOffset === undefined ? undefined : `${view.queueId}@${view.queueOffset}`;
+}
+
+/**
+ * Settled: dead-lettered, or delivered and acked — OK, or with an unknown outcome that no later
+ * delivery contradicts.
+ */
+function settled(k: KeyState): boolean {
+  if (k.dlq) return true;
+  if (k.handled.length === 0) return false;
+  if (k.ackOkAt.size > 0) return true;
+  const lastDelivery = k.handled[k.handled.length - 1]!.at;
+  return k.lastAckUnknownAt !== undefined && k.lastAckUnknownAt >= lastDelivery;
 }
 
 /** The ledger of one test. See the module documentation. */
@@ -143,21 +192,32 @@ export class AtLeastOnceLedger {
   /** Number of distinct keys acked OK. */
   get ackedCount(): number {
     let n = 0;
-    for (const k of this.#keys.values()) if (k.firstAckOkAt !== undefined) n++;
+    for (const k of this.#keys.values()) if (k.ackOkAt.size > 0) n++;
     return n;
   }
 
-  /** Number of ok-sent keys not yet acked nor dead-lettered. */
+  /** Number of ok-sent keys not settled yet (see {@link settled}). */
   get pendingCount(): number {
     let n = 0;
-    for (const k of this.#keys.values())
-      if (k.outcome === 'ok' && k.firstAckOkAt === undefined && !k.dlq) n++;
+    for (const k of this.#keys.values()) if (k.outcome === 'ok' && !settled(k)) n++;
     return n;
   }
 
-  /** True when every key sent OK was acked or dead-lettered. */
+  /** Number of keys settled only by an ack of unknown outcome (confirmed by no redelivery so far). */
+  get unconfirmedCount(): number {
+    let n = 0;
+    for (const k of this.#keys.values()) if (!k.dlq && k.ackOkAt.size === 0 && settled(k)) n++;
+    return n;
+  }
+
+  /** True when every key sent OK is settled. */
   get drained(): boolean {
     return this.pendingCount === 0;
+  }
+
+  /** Deliveries of `key` so far. */
+  deliveriesOf(key: string): readonly Delivery[] {
+    return this.#keys.get(key)?.handled ?? [];
   }
 
   /**
@@ -181,17 +241,22 @@ export class AtLeastOnceLedger {
   }
 
   /** Records a delivery of `key` (call it when the message arrives, before handling it). */
-  handled(key: string, info: { messageId?: string; attempt?: number; consumer?: string } = {}): void {
-    this.record({ type: 'handled', key, ...info, at: now() });
+  handled(
+    key: string,
+    info: { messageId?: string; copy?: string | undefined; attempt?: number; consumer?: string } = {},
+  ): void {
+    const { copy, ...rest } = info;
+    this.record({ type: 'handled', key, ...rest, ...(copy === undefined ? {} : { copy }), at: now() });
   }
 
-  /** Records the outcome of an ack of `key`. */
-  acked(key: string, ok: boolean, err?: unknown): void {
+  /** Records the outcome of an ack of `key` (of stored copy `copy`, when known). */
+  acked(key: string, outcome: AckOutcome, info: { copy?: string | undefined; err?: unknown } = {}): void {
     this.record({
       type: 'acked',
       key,
-      ok,
-      ...(err === undefined ? {} : { code: RocketMQError.from(err).code }),
+      outcome,
+      ...(info.copy === undefined ? {} : { copy: info.copy }),
+      ...(info.err === undefined ? {} : { code: RocketMQError.from(info.err).code }),
       at: now(),
     });
   }
@@ -224,13 +289,21 @@ export class AtLeastOnceLedger {
       case 'handled':
         k.handled.push({
           at: event.at,
+          ...(event.copy === undefined ? {} : { copy: event.copy }),
           ...(event.attempt === undefined ? {} : { attempt: event.attempt }),
           ...(event.consumer === undefined ? {} : { consumer: event.consumer }),
         });
+        k.handled.sort((a, b) => a.at - b.at);
         return;
       case 'acked':
-        if (event.ok) k.firstAckOkAt = Math.min(k.firstAckOkAt ?? Number.POSITIVE_INFINITY, event.at);
-        else k.ackFailures += 1;
+        if (event.outcome === 'ok') {
+          const copy = event.copy ?? '';
+          k.ackOkAt.set(copy, Math.min(k.ackOkAt.get(copy) ?? Number.POSITIVE_INFINITY, event.at));
+        } else if (event.outcome === 'unknown') {
+          k.lastAckUnknownAt = Math.max(k.lastAckUnknownAt ?? 0, event.at);
+        } else {
+          k.ackFailures += 1;
+        }
         return;
       case 'dlq':
         k.dlq = true;
@@ -250,6 +323,8 @@ export class AtLeastOnceLedger {
     let deliveries = 0;
     let handledKeys = 0;
     let ackedKeys = 0;
+    let ackUnknownKeys = 0;
+    let copies = 0;
     let ackFailures = 0;
     let dlq = 0;
     const lost: string[] = [];
@@ -262,19 +337,19 @@ export class AtLeastOnceLedger {
       else unknown++;
       deliveries += k.handled.length;
       if (k.handled.length > 0) handledKeys++;
-      if (k.firstAckOkAt !== undefined) ackedKeys++;
+      if (k.ackOkAt.size > 0) ackedKeys++;
+      else if (settled(k) && !k.dlq) ackUnknownKeys++;
+      copies += Math.max(0, new Set(k.handled.map((h) => h.copy ?? '')).size - 1);
       ackFailures += k.ackFailures;
       if (k.dlq) dlq++;
-      const settled = (k.handled.length > 0 && k.firstAckOkAt !== undefined) || k.dlq;
-      if (k.outcome === 'ok' && !settled) lost.push(key);
+      if (k.outcome === 'ok' && !settled(k)) lost.push(key);
       if (k.outcome !== 'ok' && k.handled.length > 0) recovered.push(key);
-      if (k.firstAckOkAt !== undefined) {
-        for (const h of k.handled) {
-          if (h.at <= k.firstAckOkAt) continue;
-          const v: AfterAck = { key, ackedAt: k.firstAckOkAt, handledAt: h.at, ...h };
-          if (excuse?.applies(v)) excused.push(v);
-          else afterAck.push(v);
-        }
+      for (const h of k.handled) {
+        const ackedAt = k.ackOkAt.get(h.copy ?? '') ?? k.ackOkAt.get('');
+        if (ackedAt === undefined || h.at <= ackedAt) continue;
+        const v: AfterAck = { key, ackedAt, handledAt: h.at, ...h };
+        if (excuse?.applies(v)) excused.push(v);
+        else afterAck.push(v);
       }
     }
     return {
@@ -283,7 +358,9 @@ export class AtLeastOnceLedger {
       deliveries,
       handledKeys,
       duplicates: deliveries - handledKeys,
+      copies,
       ackedKeys,
+      ackUnknownKeys,
       ackFailures,
       deadLettered: dlq,
       lost,
@@ -299,8 +376,8 @@ export class AtLeastOnceLedger {
     const r = report;
     return (
       `ledger ${r.name}: sent ${r.sent.total} (ok ${r.sent.ok}, failed ${r.sent.failed}, unknown ${r.sent.unknown})` +
-      ` · deliveries ${r.deliveries} of ${r.handledKeys} keys (duplicates ${r.duplicates})` +
-      ` · acked ${r.ackedKeys} (ack failures ${r.ackFailures}) · dlq ${r.deadLettered}` +
+      ` · deliveries ${r.deliveries} of ${r.handledKeys} keys (duplicates ${r.duplicates}, extra copies ${r.copies})` +
+      ` · acked ${r.ackedKeys} (+${r.ackUnknownKeys} unconfirmed; ack failures ${r.ackFailures}) · dlq ${r.deadLettered}` +
       ` · lost ${r.lost.length} · recovered ${r.recovered.length}` +
       ` · handled-after-ack ${r.handledAfterAck.length} (excused ${r.excused.length})` +
       ` · foreign ${r.foreign.length}`
@@ -339,14 +416,21 @@ export class AtLeastOnceLedger {
   #state(key: string, create: boolean): KeyState | undefined {
     let k = this.#keys.get(key);
     if (k === undefined && create) {
-      k = { outcome: undefined, handled: [], firstAckOkAt: undefined, ackFailures: 0, dlq: false };
+      k = {
+        outcome: undefined,
+        handled: [],
+        ackOkAt: new Map(),
+        lastAckUnknownAt: undefined,
+        ackFailures: 0,
+        dlq: false,
+      };
       this.#keys.set(key, k);
     }
     return k;
   }
 }
 
-/** Reads the ledger key a message carries (the message key containing a `:`; send messages with `keys: [key]`). */
+/** Reads the ledger key a message carries (the message key containing a `:`; send with `keys: [key]`). */
 export function ledgerKeyOf(view: { readonly keys: readonly string[] }): string | undefined {
   return view.keys.find((k) => k.includes(':'));
 }

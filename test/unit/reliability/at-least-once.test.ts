@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
 import { RocketMQError } from '../../../src/errors.js';
 import {
   AtLeastOnceLedger,
+  classifyAckError,
   classifySendError,
+  copyOf,
   type LedgerEvent,
   ledgerKeyOf,
 } from '../../helpers/at-least-once.js';
@@ -24,11 +26,11 @@ describe('AtLeastOnceLedger', () => {
     assert.equal(l.pendingCount, 2);
     l.handled(a);
     l.handled(a); // redelivered before the ack: a duplicate, not a violation
-    l.acked(a, true);
+    l.acked(a, 'ok');
     l.handled(b);
-    l.acked(b, false, new RocketMQError('x', 'INVALID_RECEIPT_HANDLE'));
+    l.acked(b, 'failed', { err: new RocketMQError('x', 'INVALID_RECEIPT_HANDLE') });
     l.handled(b);
-    l.acked(b, true);
+    l.acked(b, 'ok');
     assert.ok(l.drained);
     const r = l.assertHolds(quiet);
     assert.deepEqual(r.sent, { total: 2, ok: 2, failed: 0, unknown: 0 });
@@ -65,7 +67,7 @@ describe('AtLeastOnceLedger', () => {
     await l.send(a, async () => ({ messageId: 'A' }));
     l.ingest([
       { type: 'handled', key: a, at: 1 },
-      { type: 'acked', key: a, ok: true, at: 2 },
+      { type: 'acked', key: a, outcome: 'ok', at: 2 },
       { type: 'handled', key: a, at: 3, attempt: 2 },
     ]);
     assert.throws(() => l.assertHolds(quiet), /1 handled after ack: after:1 \(\+1 ms\)/);
@@ -84,7 +86,7 @@ describe('AtLeastOnceLedger', () => {
     await l.send(b, () => Promise.reject(new RocketMQError('timeout', 'TIMEOUT')));
     await l.send(c, () => Promise.reject(new RocketMQError('forbidden', 'FORBIDDEN', { brokerCode: 40300 })));
     l.handled(b);
-    l.acked(b, true);
+    l.acked(b, 'ok');
     const r = l.assertHolds(quiet);
     assert.deepEqual(r.sent, { total: 3, ok: 0, failed: 2, unknown: 1 });
     assert.deepEqual(r.recovered, [b]);
@@ -93,6 +95,13 @@ describe('AtLeastOnceLedger', () => {
       'unknown',
     );
     assert.equal(classifySendError(new Error('boom')), 'unknown');
+    assert.equal(classifyAckError(new RocketMQError('x', 'UNAVAILABLE')), 'unknown');
+    assert.equal(
+      classifyAckError(new RocketMQError('x', 'INVALID_RECEIPT_HANDLE', { brokerCode: 40013 })),
+      'failed',
+    );
+    assert.equal(copyOf({ queueId: 2, queueOffset: 7n }), '2@7');
+    assert.equal(copyOf({ queueId: 2 }), undefined);
   });
 
   test('an intent without an outcome (process killed mid-send) stays unknown; foreign keys fail', () => {
@@ -102,7 +111,7 @@ describe('AtLeastOnceLedger', () => {
       { type: 'sent', key: 'child:2', outcome: 'unknown', at: 1 },
       { type: 'sent', key: 'child:2', outcome: 'ok', messageId: 'M2', at: 2 },
       { type: 'handled', key: 'child:2', at: 3 },
-      { type: 'acked', key: 'child:2', ok: true, at: 4 },
+      { type: 'acked', key: 'child:2', outcome: 'ok', at: 4 },
       { type: 'sent', key: 'child:2', outcome: 'unknown', at: 5 }, // a late intent never downgrades
     ];
     l.ingest(events);
@@ -110,6 +119,39 @@ describe('AtLeastOnceLedger', () => {
     assert.deepEqual(r.sent, { total: 2, ok: 1, failed: 0, unknown: 1 });
     l.handled('elsewhere:9');
     assert.throws(() => l.assertHolds(quiet), /1 foreign keys: elsewhere:9/);
+  });
+
+  test('copies: a second stored copy of a key is a duplicate, a redelivery of the acked copy a violation', () => {
+    const l = new AtLeastOnceLedger('copies');
+    l.ingest([
+      { type: 'sent', key: 'copies:1', outcome: 'ok', messageId: 'M', at: 0 },
+      { type: 'handled', key: 'copies:1', copy: '0@5', at: 1 },
+      { type: 'acked', key: 'copies:1', outcome: 'ok', copy: '0@5', at: 2 },
+      { type: 'handled', key: 'copies:1', copy: '1@9', at: 3 }, // the retry's copy: fine
+      { type: 'acked', key: 'copies:1', outcome: 'ok', copy: '1@9', at: 4 },
+    ]);
+    const r = l.assertHolds(quiet);
+    assert.equal(r.copies, 1);
+    assert.equal(r.duplicates, 1);
+    l.ingest([{ type: 'handled', key: 'copies:1', copy: '0@5', at: 5 }]);
+    assert.throws(() => l.assertHolds(quiet), /1 handled after ack/);
+  });
+
+  test('an ack of unknown outcome settles the key unless a delivery follows it', () => {
+    const l = new AtLeastOnceLedger('unknown-ack');
+    l.ingest([
+      { type: 'sent', key: 'unknown-ack:1', outcome: 'ok', at: 0 },
+      { type: 'handled', key: 'unknown-ack:1', at: 1 },
+      { type: 'acked', key: 'unknown-ack:1', outcome: 'unknown', code: 'UNAVAILABLE', at: 2 },
+    ]);
+    assert.ok(l.drained);
+    assert.equal(l.unconfirmedCount, 1);
+    assert.equal(l.report().ackUnknownKeys, 1);
+    l.ingest([{ type: 'handled', key: 'unknown-ack:1', at: 3 }]); // it was not applied: redelivered
+    assert.equal(l.drained, false);
+    assert.deepEqual(l.report().lost, ['unknown-ack:1']);
+    l.acked('unknown-ack:1', 'ok');
+    assert.equal(l.assertHolds(quiet).ackedKeys, 1);
   });
 
   test('ledgerKeyOf picks the key with a colon', () => {

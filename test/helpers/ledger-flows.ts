@@ -1,0 +1,120 @@
+/**
+ * Producer and SimpleConsumer loops that report to an {@link AtLeastOnceLedger}: keyed sends, a
+ * consume-and-ack loop that keeps going through faults, and a bounded drain.
+ */
+import type { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
+import { RocketMQError } from '../../src/errors.js';
+import type { MessageView } from '../../src/model/message-view.js';
+import type { SendReceipt } from '../../src/model/send-receipt.js';
+import type { Producer } from '../../src/producer/index.js';
+import { type AtLeastOnceLedger, classifyAckError, copyOf, ledgerKeyOf } from './at-least-once.js';
+
+/** Sends one keyed message through the ledger; resolves with its key and receipt (undefined on failure). */
+export async function sendKeyed(
+  producer: Producer,
+  ledger: AtLeastOnceLedger,
+  topic: string,
+  options: { timeoutMs?: number; body?: string | Buffer } = {},
+): Promise<{ key: string; receipt: SendReceipt | undefined }> {
+  const key = ledger.nextKey();
+  const receipt = await ledger.send(key, () =>
+    producer.send(
+      { topic, body: options.body ?? `body of ${key}`, keys: [key] },
+      options.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs },
+    ),
+  );
+  return { key, receipt };
+}
+
+/** Ack attempts per delivery: an ack that failed on the transport is retried while the handle is valid. */
+const ACK_ATTEMPTS = 3;
+
+/**
+ * Records a delivery and acks it, retrying acks that failed on the transport. The outcome is recorded:
+ * `ok`; `unknown` when the transport failed (also when a retry is then refused with
+ * `INVALID_RECEIPT_HANDLE`, as the first attempt may have used the handle); `failed` for a refusal.
+ */
+export async function handleAndAck(
+  consumer: SimpleConsumer,
+  ledger: AtLeastOnceLedger,
+  view: MessageView,
+  name = 'consumer',
+): Promise<void> {
+  const key = ledgerKeyOf(view);
+  if (key === undefined) return;
+  const copy = copyOf(view);
+  ledger.handled(key, { messageId: view.messageId, copy, attempt: view.deliveryAttempt, consumer: name });
+  let transportFailed = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.ack(view);
+      ledger.acked(key, 'ok', { copy });
+      return;
+    } catch (err) {
+      const outcome = classifyAckError(err);
+      const code = RocketMQError.from(err).code;
+      if (outcome === 'unknown') transportFailed = true;
+      if (outcome === 'failed' || attempt >= ACK_ATTEMPTS || code === 'CLOSED') {
+        ledger.acked(key, transportFailed ? 'unknown' : 'failed', { copy, err });
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Receives and acks until `signal` aborts, through the `messages()` iterator (which retries retriable
+ * receive errors after its backoff); a non-retriable error ends the loop with it.
+ */
+export async function consumeLoop(
+  consumer: SimpleConsumer,
+  ledger: AtLeastOnceLedger,
+  options: { signal: AbortSignal; invisibleDurationMs: number; name?: string; maxMessages?: number },
+): Promise<void> {
+  for await (const view of consumer.messages({
+    signal: options.signal,
+    invisibleDurationMs: options.invisibleDurationMs,
+    maxMessages: options.maxMessages ?? 16,
+  })) {
+    await handleAndAck(consumer, ledger, view, options.name);
+  }
+}
+
+/** Errors seen by {@link drain}, by code. */
+export type ErrorTally = Map<string, number>;
+
+/**
+ * Receives and acks until every key sent OK is settled (or `timeoutMs` passes). When some keys are
+ * settled only by acks of unknown outcome, it keeps receiving for `invisibleDurationMs` + 1 s after the
+ * last delivery, so that an ack that was not applied comes back as a redelivery. Retriable receive
+ * errors are retried; returns their tally.
+ */
+export async function drain(
+  consumer: SimpleConsumer,
+  ledger: AtLeastOnceLedger,
+  options: { timeoutMs: number; invisibleDurationMs: number; name?: string },
+): Promise<ErrorTally> {
+  const tally: ErrorTally = new Map();
+  const end = performance.now() + options.timeoutMs;
+  const quietMs = options.invisibleDurationMs + 1_000;
+  let lastDelivery = performance.now();
+  while (performance.now() < end) {
+    if (ledger.drained && (ledger.unconfirmedCount === 0 || performance.now() - lastDelivery >= quietMs))
+      break;
+    let views: MessageView[];
+    try {
+      views = await consumer.receive(32, options.invisibleDurationMs);
+    } catch (err) {
+      const e = RocketMQError.from(err);
+      tally.set(e.code, (tally.get(e.code) ?? 0) + 1);
+      if (!e.retriable) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    for (const v of views) {
+      lastDelivery = performance.now();
+      await handleAndAck(consumer, ledger, v, options.name ?? 'drain');
+    }
+  }
+  return tally;
+}
