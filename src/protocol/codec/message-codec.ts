@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { type Timestamp, timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import {
   Encoding,
@@ -54,25 +54,27 @@ export interface ToProtoMessageOptions {
  * unchanged and never compressed, no digest.
  */
 export function toProtoMessage(message: PreparedMessage, options: ToProtoMessageOptions): Message {
+  // Built field by field rather than with conditional spreads: spreading `cond ? {} : { x }` per
+  // optional field made this the costliest step of a send (~10× slower, measured in bench/).
+  const system: MessageInitShape<typeof SystemPropertiesSchema> = {
+    keys: message.keys.length === 0 ? [] : [...message.keys],
+    messageId: options.messageId,
+    bodyEncoding: Encoding.IDENTITY,
+    messageType: TO_PROTO_TYPE[message.type],
+    bornTimestamp: timestampFromMs(options.now),
+    bornHost: options.bornHost,
+    queueId: options.queueId,
+  };
+  if (message.tag !== undefined) system.tag = message.tag;
+  if (message.deliveryTimestamp !== undefined)
+    system.deliveryTimestamp = timestampFromMs(message.deliveryTimestamp);
+  if (message.messageGroup !== undefined) system.messageGroup = message.messageGroup;
+  if (message.liteTopic !== undefined) system.liteTopic = message.liteTopic;
+  if (message.priority !== undefined) system.priority = message.priority;
   return create(MessageSchema, {
     topic: create(ResourceSchema, { resourceNamespace: options.namespace ?? '', name: message.topic }),
     userProperties: { ...message.properties },
-    systemProperties: create(SystemPropertiesSchema, {
-      ...(message.tag === undefined ? {} : { tag: message.tag }),
-      keys: [...message.keys],
-      messageId: options.messageId,
-      bodyEncoding: Encoding.IDENTITY,
-      messageType: TO_PROTO_TYPE[message.type],
-      bornTimestamp: timestampFromMs(options.now),
-      bornHost: options.bornHost,
-      queueId: options.queueId,
-      ...(message.deliveryTimestamp === undefined
-        ? {}
-        : { deliveryTimestamp: timestampFromMs(message.deliveryTimestamp) }),
-      ...(message.messageGroup === undefined ? {} : { messageGroup: message.messageGroup }),
-      ...(message.liteTopic === undefined ? {} : { liteTopic: message.liteTopic }),
-      ...(message.priority === undefined ? {} : { priority: message.priority }),
-    }),
+    systemProperties: create(SystemPropertiesSchema, system),
     body: message.body,
   });
 }
