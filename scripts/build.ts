@@ -56,7 +56,7 @@ async function buildCjs(): Promise<void> {
     cpSync(join(ROOT, 'src'), join(work, 'src'), { recursive: true });
     writeFileSync(join(work, 'package.json'), '{ "type": "commonjs" }\n');
     const config = {
-      extends: join(ROOT, 'tsconfig.json'),
+      extends: join(ROOT, 'tsconfig.build.json'),
       compilerOptions: {
         noEmit: false,
         rootDir: 'src',

@@ -6,6 +6,8 @@
  *  3. `attw` (are-the-types-wrong) and `publint --strict` on that tarball, in parallel
  *  4. the tarball's library files (everything but the CLI) never mention `__dirname`, `__filename`,
  *     `import.meta`, `package.json` or `node:fs`: nothing is read from or written to disk at import
+ *     and, in the published ESM .d.ts of both entries (after stripInternal), which must
+ *     type-check, no exported type reaches a generated (gen/) declaration
  *  5. the tarball installed as node_modules/rocketmq-ts: `require()` of both entries gives the same
  *     exports as `import`, and an error from the CJS copy passes `instanceof` of the ESM copy
  *  6. scripts/package-check/smoke-example.mjs (Producer + SimpleConsumer against
@@ -19,6 +21,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { createDeclarationProgram, inspectModule } from '../test/helpers/public-api.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -95,6 +99,40 @@ function scanLibraryFiles(pkg: string): void {
   }
 }
 
+/**
+ * Walks the types of every export of both entries in the PUBLISHED declarations (after stripInternal) with the compiler-API walk of test/helpers/public-api.ts: no exported type may reach a
+ * declaration under dist/…/gen/.
+ */
+function checkPublishedTypes(pkg: string): number {
+  let walked = 0;
+  // The CJS declarations are emitted from the same sources; attw checks how both resolve.
+  for (const format of ['esm']) {
+    const dist = join(pkg, 'dist', format);
+    const entries = [join(dist, 'index.d.ts'), join(dist, 'testing', 'index.d.ts')];
+    const program = createDeclarationProgram(entries);
+    const errors = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.category === ts.DiagnosticCategory.Error);
+    if (errors.length > 0) {
+      throw new Error(
+        `published ${format} declarations do not type-check:\n${ts.formatDiagnostics(errors, {
+          getCanonicalFileName: (f) => f,
+          getCurrentDirectory: () => pkg,
+          getNewLine: () => '\n',
+        })}`,
+      );
+    }
+    for (const entry of entries) {
+      const { exports, leaks } = inspectModule(program, entry, { own: dist, gen: join(dist, 'gen') });
+      if (leaks.length > 0) {
+        throw new Error(`${relative(pkg, entry)} exposes generated types:\n  ${leaks.join('\n  ')}`);
+      }
+      walked += exports.length;
+    }
+  }
+  return walked;
+}
+
 const CJS_PROBE = `
 const cjs = require('rocketmq-ts');
 const cjsTesting = require('rocketmq-ts/testing');
@@ -129,20 +167,22 @@ async function main(): Promise<void> {
       `packed ${packed[0]!.filename}: ${packed[0]!.entryCount} files, ${(packed[0]!.size / 1024).toFixed(0)} KiB`,
     );
 
-    const [attw, publint] = await Promise.all([
+    // attw and publint run as child processes while this process checks the extracted files.
+    const linters = Promise.all([
       must('attw', join(BIN, 'attw'), [tarball, '--format', 'ascii']),
       must('publint', join(BIN, 'publint'), ['run', tarball, '--strict']),
     ]);
-    if (!/No problems found/.test(attw)) throw new Error(`attw reported problems:\n${attw}`);
-    lap(
-      `attw: ${attw.includes('No problems found') ? 'no problems found' : attw}; publint: ${publint.trim().split('\n').pop()}`,
-    );
+    linters.catch(() => {});
 
     const pkg = join(scratch, 'node_modules', 'rocketmq-ts');
     mkdirSync(pkg, { recursive: true });
     await must('extract', 'tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
     scanLibraryFiles(pkg);
     lap('library files: no __dirname/import.meta/package.json/fs');
+    lap(`published types reach no generated type (${checkPublishedTypes(pkg)} exports walked)`);
+    const [attw, publint] = await linters;
+    if (!/No problems found/.test(attw)) throw new Error(`attw reported problems:\n${attw}`);
+    lap(`attw: no problems found; publint: ${publint.trim().split('\n').pop()}`);
 
     const probe = await must('require/import probe', process.execPath, ['-e', CJS_PROBE], { cwd: scratch });
     lap(`require() and import agree: ${probe.trim()}`);

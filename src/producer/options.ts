@@ -13,6 +13,8 @@ import { validateTopic } from '../model/message.js';
 import type { MessageView } from '../model/message-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientCoreOptions } from '../protocol/client-core.js';
+import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
+import type { TlsConfig } from '../rpc/channel-pool.js';
 
 /** What a transaction checker answers; `UNKNOWN` leaves the transaction for the broker's next check. */
 export type TransactionCheckResult = 'COMMIT' | 'ROLLBACK' | 'UNKNOWN';
@@ -35,8 +37,8 @@ export interface ProducerOptions {
    * topics must be listed here (the broker only sends transaction checks for declared topics).
    */
   topics?: readonly string[] | undefined;
-  /** Access key pair or a provider. */
-  credentials?: ClientCoreOptions['credentials'];
+  /** Access key pair or a provider. @defaultValue anonymous */
+  credentials?: Credentials | CredentialsProvider | undefined;
   /** Resource namespace. @defaultValue `''` */
   namespace?: string | undefined;
   /** Deadline of each RPC (the server's settings may change it). @defaultValue 3000 */
@@ -45,8 +47,8 @@ export interface ProducerOptions {
   maxAttempts?: number | undefined;
   /** @defaultValue no-op */
   logger?: Logger | undefined;
-  /** TLS. @defaultValue plaintext */
-  tls?: ClientCoreOptions['tls'];
+  /** TLS: `true` for the system CAs, or certificates and options. @defaultValue plaintext */
+  tls?: TlsConfig | undefined;
   /** Answers the broker's checks of orphaned transactions. */
   transactionChecker?: TransactionChecker | undefined;
   /** Client id. @defaultValue a new one */
@@ -60,7 +62,10 @@ export interface ProducerOptions {
   clock?: Clock | undefined;
   timers?: TimerApi | undefined;
   random?: RandomSource | undefined;
-  /** Extra options of the underlying client core (tuning, tests). */
+  /**
+   * Extra options of the underlying client core (tuning, tests).
+   * @internal Not part of the published API (stripped from the declarations).
+   */
   core?: Partial<Omit<ClientCoreOptions, 'clientType' | 'accessPoint' | 'handlers'>> | undefined;
 }
 

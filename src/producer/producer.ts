@@ -188,7 +188,10 @@ export class Producer {
     return this.#isolation.keys;
   }
 
-  /** The protocol core (events, settings, routes). */
+  /**
+   * The protocol core (events, settings, routes), for tests and tools inside this package.
+   * @internal Not part of the published API (stripped from the declarations).
+   */
   get core(): ClientCore {
     return this.#core;
   }
