@@ -142,9 +142,13 @@ export function classifySendError(err: unknown): Exclude<SendOutcome, 'ok'> {
   return 'unknown';
 }
 
-/** `unknown` for transport trouble (the ack may have been applied), `failed` for a refusal. */
+/**
+ * `failed` for a refusal the broker answered with its own status (the ack was not applied), `unknown`
+ * for anything else: transport trouble or an answer without a status (it may have been applied).
+ */
 export function classifyAckError(err: unknown): Exclude<AckOutcome, 'ok'> {
-  return RocketMQError.from(err).retriable ? 'unknown' : 'failed';
+  const e = RocketMQError.from(err);
+  return e.brokerCode !== undefined && !e.retriable ? 'failed' : 'unknown';
 }
 
 /** The stored copy a view is (`queueId@offset`), when the broker gave an offset. */

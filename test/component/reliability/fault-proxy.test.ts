@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as tls from 'node:tls';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { assertNoExtraResources, resources } from '../../helpers/handles.js';
+import { assertNoExtraResources, resources } from '../../helpers/resources.js';
 import { hasOpenssl, makeTestCerts } from '../../helpers/tls-certs.js';
 
 /** An echo server that also records what each connection received. */

@@ -11,7 +11,7 @@ import type { ClientCore, ClientCoreEvents } from '../../../src/protocol/client-
 import { exponentialBackoff } from '../../../src/internal/backoff.js';
 import { AtLeastOnceLedger } from '../../helpers/at-least-once.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { assertNoExtraResources, resources } from '../../helpers/handles.js';
+import { assertNoExtraResources, resources } from '../../helpers/resources.js';
 import { consumeLoop, drain, sendKeyed } from '../../helpers/ledger-flows.js';
 import { consumerFor, faultyBroker, producerFor, uniqueName, until, watchUnhandled } from './setup.js';
 

@@ -96,6 +96,7 @@ describe('AtLeastOnceLedger', () => {
     );
     assert.equal(classifySendError(new Error('boom')), 'unknown');
     assert.equal(classifyAckError(new RocketMQError('x', 'UNAVAILABLE')), 'unknown');
+    assert.equal(classifyAckError(new RocketMQError('no status', 'INTERNAL')), 'unknown');
     assert.equal(
       classifyAckError(new RocketMQError('x', 'INVALID_RECEIPT_HANDLE', { brokerCode: 40013 })),
       'failed',
