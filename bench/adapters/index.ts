@@ -4,14 +4,24 @@
 import type { AdapterConfig, AdapterFactory, AdapterGap, ClientAdapter, ClientName } from './types.js';
 import { isGap } from './types.js';
 
+/**
+ * Loads a client's adapter and the client library itself (so that module loading is never counted as
+ * part of a scenario such as startup).
+ */
 export async function loadAdapterFactory(client: ClientName): Promise<AdapterFactory> {
   switch (client) {
-    case 'rocketmq-ts':
-      return (await import('./rocketmq-ts.js')).createRocketmqTsAdapter;
+    case 'rocketmq-ts': {
+      const m = await import('./rocketmq-ts.js');
+      await m.preload();
+      return m.createRocketmqTsAdapter;
+    }
     case 'official':
       return (await import('./official.js')).createOfficialAdapter;
-    case 'raw-grpc':
-      return (await import('./raw-grpc.js')).createRawGrpcAdapter;
+    case 'raw-grpc': {
+      const m = await import('./raw-grpc.js');
+      await m.preload();
+      return m.createRawGrpcAdapter;
+    }
   }
 }
 

@@ -13,9 +13,14 @@ let loaded: Lib | undefined;
 
 const CLIENT = 'rocketmq-ts';
 
-export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<ClientAdapter | AdapterGap> {
+/** Loads the library (see lib/library.ts); the worker does it before timing anything. */
+export async function preload(): Promise<Lib> {
   loaded ??= await importLib<Lib>('index.js');
-  const lib = loaded;
+  return loaded;
+}
+
+export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<ClientAdapter | AdapterGap> {
+  const lib = await preload();
   switch (config.role) {
     case 'producer':
       return producerAdapter(lib, config);
