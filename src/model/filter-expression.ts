@@ -38,6 +38,7 @@ export class FilterExpression {
   /** Matches every message (tag expression `*`). */
   static readonly all: FilterExpression = new FilterExpression('TAG', ALL_TAGS);
 
+  /** `'TAG'` (tag expression such as `'a||b'` or `'*'`) or `'SQL92'`. */
   readonly type: FilterExpressionType;
   /** The expression as sent to the server (tags trimmed). */
   readonly expression: string;
@@ -96,6 +97,7 @@ export class FilterExpression {
     );
   }
 
+  /** `tag(<expression>)` or `sql(<expression>)`, for logs. */
   toString(): string {
     return this.type === 'TAG' ? `tag(${this.expression})` : `sql(${this.expression})`;
   }

@@ -57,7 +57,9 @@ export class MessageView {
   readonly messageId: string;
   /** Topic name, without namespace. */
   readonly topic: string;
+  /** The message tag, when it has one. */
   declare readonly tag?: string;
+  /** The message keys (empty when none). */
   readonly keys: readonly string[];
   /** FIFO group, for FIFO messages. */
   declare readonly messageGroup?: string;
@@ -86,7 +88,9 @@ export class MessageView {
   declare readonly storeHost?: string;
   /** Scheduled delivery time, for DELAY messages. */
   declare readonly deliveryTimestamp?: Date;
+  /** Id of the queue the message was received from. */
   readonly queueId: number;
+  /** Offset of the message in its queue, when the server sent it. */
   declare readonly queueOffset?: bigint;
   /** W3C trace context propagated by the producer, if any. */
   declare readonly traceContext?: string;

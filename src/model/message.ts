@@ -17,7 +17,7 @@ import { describeType, hasControlChars, isBlank, quote, utf8Length } from './tex
  * A message to send.
  *
  * Group, delivery time (`deliveryTimestamp` or `delayMs`), lite topic and priority are mutually
- * exclusive: each one selects a message type (see {@link deriveMessageType}). `null` is treated like an
+ * exclusive: each one selects a message type (see `deriveMessageType`). `null` is treated like an
  * absent field.
  *
  * @example

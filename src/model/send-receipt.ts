@@ -6,8 +6,11 @@
 
 /** The queue a message was stored in. */
 export interface QueueRef {
+  /** Topic name, without namespace. */
   readonly topic: string;
+  /** Name of the broker that holds the queue. */
   readonly brokerName: string;
+  /** Id of the queue within the broker. */
   readonly queueId: number;
 }
 

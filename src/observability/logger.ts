@@ -19,19 +19,26 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** The logger the library writes to. Implementations must not throw. */
+/**
+ * The logger the library writes to. `msg` is a constant string; variable data is in `fields`.
+ * Implementations must not throw (the clients guard against it anyway).
+ */
 export interface Logger {
+  /** Protocol detail: state changes, retries, channel and stream events. */
   debug(msg: string, fields?: LogFields): void;
+  /** Lifecycle: started, stopped. */
   info(msg: string, fields?: LogFields): void;
+  /** Something failed and was handled (a retry, a dropped stream, a listener error). */
   warn(msg: string, fields?: LogFields): void;
+  /** Something failed and was not recovered. */
   error(msg: string, fields?: LogFields): void;
-  /** Optional: a logger that adds `bindings` to every line. See {@link childLogger} for the fallback. */
+  /** Optional: a logger that adds `bindings` to every line (the library wraps the logger when absent). */
   child?(bindings: LogFields): Logger;
 }
 
 const noop = (): void => {};
 
-/** Discards everything. The default. */
+/** Discards everything. The default, unless `NODE_DEBUG` names `rocketmq` (see {@link debugLogger}). */
 export const noopLogger: Logger = Object.freeze({
   debug: noop,
   info: noop,
@@ -138,9 +145,13 @@ export function safeLogger(base: Logger): Logger {
 
 /** The subset of the `console` API used by {@link consoleLogger}. */
 export interface ConsoleLike {
+  /** Receives `(msg)` or `(msg, fields)` of debug lines. */
   debug(...args: unknown[]): void;
+  /** Receives `(msg)` or `(msg, fields)` of info lines. */
   info(...args: unknown[]): void;
+  /** Receives `(msg)` or `(msg, fields)` of warn lines. */
   warn(...args: unknown[]): void;
+  /** Receives `(msg)` or `(msg, fields)` of error lines. */
   error(...args: unknown[]): void;
 }
 
@@ -186,10 +197,15 @@ export function consoleLogger(target: ConsoleLike, options: ConsoleLoggerOptions
 
 /** A pino-compatible logger: `(obj, msg)` argument order, optional `child`. */
 export interface PinoLike {
+  /** Receives the redacted fields as the merge object, then the message. */
   debug(obj: object, msg?: string): void;
+  /** Receives the redacted fields as the merge object, then the message. */
   info(obj: object, msg?: string): void;
+  /** Receives the redacted fields as the merge object, then the message. */
   warn(obj: object, msg?: string): void;
+  /** Receives the redacted fields as the merge object, then the message. */
   error(obj: object, msg?: string): void;
+  /** A logger that adds `bindings` to every line (pino's `child`). */
   child?(bindings: object): PinoLike;
 }
 

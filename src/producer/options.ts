@@ -45,7 +45,10 @@ export interface ProducerOptions {
   requestTimeoutMs?: number | undefined;
   /** Attempts per send, including the first (1–32). @defaultValue 3 */
   maxAttempts?: number | undefined;
-  /** @defaultValue no-op */
+  /**
+   * Where the client logs (e.g. `consoleLogger(console)` or `pinoLikeLogger(pino)`).
+   * @defaultValue silent; `debugLogger()` (stderr) when `NODE_DEBUG` names `rocketmq`
+   */
   logger?: Logger | undefined;
   /** TLS: `true` for the system CAs, or certificates and options. @defaultValue plaintext */
   tls?: TlsConfig | undefined;
@@ -59,8 +62,11 @@ export interface ProducerOptions {
   isolationProbeIntervalMs?: number | undefined;
   /** Override of the server's backoff after TOO_MANY_REQUESTS (tests). */
   throttleBackoff?: BackoffPolicy | undefined;
+  /** Test seam: the time source (timestamps, deadlines). @defaultValue the system clock */
   clock?: Clock | undefined;
+  /** Test seam: the timer functions behind retries and periodic tasks. @defaultValue the global timers */
   timers?: TimerApi | undefined;
+  /** Test seam: random numbers for queue selection and jitter. @defaultValue `Math.random` */
   random?: RandomSource | undefined;
   /**
    * Extra options of the underlying client core (tuning, tests).
@@ -150,7 +156,9 @@ export interface SendOptions {
 
 /** Options of calls without trace seeds. */
 export interface CallOptions {
+  /** Aborting cancels the call (and its retries): `ABORTED`. */
   signal?: AbortSignal | undefined;
+  /** Total budget of the call in milliseconds. @defaultValue each attempt bounded by the request timeout */
   timeoutMs?: number | undefined;
 }
 

@@ -66,14 +66,17 @@ import { Transaction } from './transaction.js';
  * messages, in order.
  */
 export interface BatchSendReceipt {
+  /** The ids this client gave the messages, in the order given. */
   readonly messageIds: readonly string[];
+  /** The proxy's entries, as returned (one for the whole batch with the Apache proxy). */
   readonly entries: readonly SendReceipt[];
 }
 
 /** Options of {@link Producer.start}. */
 export interface ProducerStartOptions {
+  /** Aborting interrupts the start: `ABORTED`. */
   signal?: AbortSignal | undefined;
-  /** Bound of the whole start. */
+  /** Bound of the whole start in milliseconds. @defaultValue none (each step has its own bound) */
   timeoutMs?: number | undefined;
 }
 
@@ -224,6 +227,7 @@ export class Producer {
     return this.#stopping;
   }
 
+  /** `await using producer = new Producer(…)`: {@link Producer.shutdown} at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }

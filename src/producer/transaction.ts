@@ -53,6 +53,7 @@ export class Transaction {
     this.#host = host;
   }
 
+  /** `open ──► ending ──► committed | rolled-back`; a failed end stays `ending`. */
   get state(): TransactionState {
     return this.#state;
   }

@@ -10,7 +10,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** One access key / secret key pair accepted by the broker. */
 export interface AclCredential {
+  /** The access key clients sign with. */
   readonly accessKey: string;
+  /** The secret key that verifies their signatures. */
   readonly secretKey: string;
 }
 

@@ -16,17 +16,21 @@ export type RetryPolicyConfig =
   | {
       /** A list of delays: retry `n` waits `delaysMs[n-1]` (last one repeats). */
       readonly kind: 'customized';
+      /** Delay before each retry, in milliseconds. */
       readonly delaysMs: readonly number[];
     }
   | {
       /** `min(initialMs × multiplier^(n-1), maxMs)`. */
       readonly kind: 'exponential';
+      /** Delay before the first retry, in milliseconds. */
       readonly initialMs: number;
+      /** Largest delay, in milliseconds. */
       readonly maxMs: number;
+      /** Growth factor between retries. */
       readonly multiplier: number;
     };
 
-/** Options of {@link ConsumerGroups.create}. */
+/** Options of `InProcessBroker.createConsumerGroup()`. */
 export interface ConsumerGroupOptions {
   /**
    * Orderly consumption (`consumeMessageOrderly`): messages of a queue are not delivered to the group while

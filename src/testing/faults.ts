@@ -15,7 +15,9 @@ import type { RpcName } from './service-definition.js';
  * `code` below 100 is taken as a gRPC status for convenience (broker codes are ≥ 20000).
  */
 export interface InjectedFailure {
+  /** Broker status code answered in-band, e.g. 42900 (TOO_MANY_REQUESTS). */
   readonly code?: number;
+  /** gRPC status to fail the call with instead, e.g. 14 (UNAVAILABLE). */
   readonly grpcStatus?: number;
   /** Status message / gRPC details. @defaultValue `"injected fault"` */
   readonly message?: string;

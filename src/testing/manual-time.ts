@@ -65,7 +65,7 @@ export class ManualTime implements Clock, TimerApi {
     return min;
   }
 
-  /** {@inheritDoc TimerApi.setTimeout} */
+  /** Schedules `fn` to run when the time is advanced by at least `ms`; returns a handle for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.#seq;
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
@@ -73,7 +73,7 @@ export class ManualTime implements Clock, TimerApi {
     return { id };
   }
 
-  /** {@inheritDoc TimerApi.clearTimeout} */
+  /** Cancels a timeout scheduled by `setTimeout` (unknown handles are ignored). */
   clearTimeout(handle: TimerHandle): void {
     const id = (handle as { id?: unknown } | null | undefined)?.id;
     if (typeof id === 'number') this.#timers.delete(id);

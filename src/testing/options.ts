@@ -65,8 +65,11 @@ export interface InProcessBrokerOptions {
    * @defaultValue `{ initialMs: 10, maxMs: 1000, multiplier: 2 }`
    */
   readonly producerBackoff?: {
+    /** First retry delay, in milliseconds. */
     readonly initialMs: number;
+    /** Largest retry delay, in milliseconds. */
     readonly maxMs: number;
+    /** Growth factor between retries. */
     readonly multiplier: number;
   };
   /**

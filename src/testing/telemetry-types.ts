@@ -22,12 +22,15 @@ export type PlainMessageType = 'UNSPECIFIED' | 'NORMAL' | 'FIFO' | 'DELAY' | 'TR
  * timestamps).
  */
 export interface PlainMessage {
+  /** Topic name. */
   readonly topic: string;
   /** The payload; a string is encoded as UTF-8. */
   readonly body: Uint8Array | string;
   /** Message id (32 hex digits for V1 ids). @defaultValue `''` */
   readonly messageId?: string;
+  /** Message tag. */
   readonly tag?: string;
+  /** Message keys. */
   readonly keys?: readonly string[];
   /** Message group of a FIFO message. */
   readonly messageGroup?: string;
@@ -41,6 +44,7 @@ export interface PlainMessage {
   readonly bornHost?: string;
   /** Delivery time of a delay message (ms since the epoch). */
   readonly deliveryTimestampMs?: number;
+  /** W3C `traceparent` of the producer's span. */
   readonly traceContext?: string;
   /** @defaultValue 0 */
   readonly queueId?: number;
@@ -62,14 +66,39 @@ export interface PlainMessage {
  */
 export type BrokerCommand =
   | {
+      /** Asks a producer to resolve a transaction (its checker answers with EndTransaction). */
       readonly type: 'recover-orphaned-transaction';
+      /** The transaction to check. */
       readonly transactionId: string;
+      /** The half message. */
       readonly message: PlainMessage;
     }
-  | { readonly type: 'verify-message'; readonly nonce: string; readonly message: PlainMessage }
-  | { readonly type: 'print-thread-stack-trace'; readonly nonce: string }
-  | { readonly type: 'reconnect-endpoints'; readonly nonce: string }
-  | { readonly type: 'notify-unsubscribe-lite'; readonly liteTopic: string };
+  | {
+      /** Asks a consumer to consume `message` once and report the result. */
+      readonly type: 'verify-message';
+      /** Echoed in the reply. */
+      readonly nonce: string;
+      /** The message to verify. */
+      readonly message: PlainMessage;
+    }
+  | {
+      /** Asks for a thread stack trace. */
+      readonly type: 'print-thread-stack-trace';
+      /** Echoed in the reply. */
+      readonly nonce: string;
+    }
+  | {
+      /** Asks the client to reconnect its endpoints. */
+      readonly type: 'reconnect-endpoints';
+      /** Echoed in the reply. */
+      readonly nonce: string;
+    }
+  | {
+      /** Tells a lite consumer that `liteTopic` was unsubscribed. */
+      readonly type: 'notify-unsubscribe-lite';
+      /** The lite topic. */
+      readonly liteTopic: string;
+    };
 
 /**
  * Kind of a {@link TelemetryReply}: `'thread-stack-trace'` answers `print-thread-stack-trace`,
@@ -80,7 +109,9 @@ export type TelemetryReplyType = 'thread-stack-trace' | 'verify-message-result' 
 
 /** A status in a Telemetry frame: a broker code (`20000` OK, `50100` NOT_IMPLEMENTED…) and its message. */
 export interface ReplyStatus {
+  /** Broker status code. */
   readonly code: number;
+  /** Status message. */
   readonly message: string;
 }
 
@@ -89,7 +120,9 @@ export interface ReplyStatus {
  * `InProcessBroker.clientSettings`), e.g. a thread stack trace or a verify result.
  */
 export interface TelemetryReply {
+  /** Id of the client that sent the frame. */
   readonly clientId: string;
+  /** What the frame answers. */
   readonly type: TelemetryReplyType;
   /** Nonce of the command answered (`thread-stack-trace`, `verify-message-result`). */
   readonly nonce?: string;
@@ -113,14 +146,17 @@ export type ClientTypeName =
 
 /** One subscription of a consumer: topic and filter. */
 export interface SubscriptionSummary {
+  /** Subscribed topic. */
   readonly topic: string;
   /** `'UNSPECIFIED'` when the client sent no filter type. */
   readonly filterType: 'TAG' | 'SQL' | 'UNSPECIFIED';
+  /** Filter expression (`'*'` for every tag). */
   readonly expression: string;
 }
 
 /** Retry (producer: send retry; consumer: redelivery) policy in Settings. */
 export interface BackoffPolicySummary {
+  /** Attempts per message (producer) or delivery attempts (consumer), from Settings. */
   readonly maxAttempts: number;
   /** `undefined` when the policy has no strategy. */
   readonly strategy: RetryPolicyConfig | undefined;
@@ -130,8 +166,11 @@ export interface BackoffPolicySummary {
 export interface UserAgentSummary {
   /** Language name as in the proto enum (`'NODE_JS'`, `'JAVA'`…), or the number when unknown. */
   readonly language: string;
+  /** Client library version. */
   readonly version: string;
+  /** Operating system / runtime description. */
   readonly platform: string;
+  /** Host name of the client machine. */
   readonly hostname: string;
 }
 
@@ -141,11 +180,15 @@ export interface UserAgentSummary {
  * consumer fields for subscription settings.
  */
 export interface ClientSettingsSummary {
+  /** Kind of client. */
   readonly clientType: ClientTypeName;
   /** Access point the client announced, as `host:port` strings. */
   readonly accessPoint?: readonly string[];
+  /** Request timeout the client announced, in milliseconds. */
   readonly requestTimeoutMs?: number;
+  /** Retry policy: the client's, merged with the server's. */
   readonly backoffPolicy?: BackoffPolicySummary;
+  /** The client's user agent. */
   readonly userAgent?: UserAgentSummary;
   /** `client_properties` sent by the client. */
   readonly properties: Readonly<Record<string, string>>;

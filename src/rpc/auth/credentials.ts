@@ -10,8 +10,11 @@ import { RocketMQError } from '../../errors.js';
 
 /** An access key pair, optionally with an STS session token. */
 export interface Credentials {
+  /** The access key (sent in the `authorization` header). */
   readonly accessKey: string;
+  /** The secret key; it signs requests and is never sent or logged. */
   readonly accessSecret: string;
+  /** A session token of temporary credentials, sent as `x-mq-session-token`. */
   readonly securityToken?: string | undefined;
 }
 
@@ -59,7 +62,7 @@ export function createCredentials(
 }
 
 /**
- * A provider that always returns the same credentials (built with {@link createCredentials}).
+ * A provider that always returns the same credentials (built with `createCredentials`: the secret and token are non-enumerable).
  *
  * @example
  * ```ts
