@@ -8,6 +8,7 @@
  */
 
 // Symbols below are for users.
+export type { ConsumerClientOptions } from './consumer/client-options.js';
 export { PushConsumer, type PushConsumerStats } from './consumer/push-consumer.js';
 export type {
   ConsumeContext,

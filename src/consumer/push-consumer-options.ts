@@ -5,14 +5,10 @@
  */
 
 import { RocketMQError } from '../errors.js';
-import type { BackoffPolicy, RandomSource } from '../internal/backoff.js';
-import type { Clock } from '../internal/clock.js';
-import type { TimerApi } from '../internal/timers.js';
+import type { BackoffPolicy } from '../internal/backoff.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import type { MessageView } from '../model/message-view.js';
-import type { Logger } from '../observability/logger.js';
-import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
-import type { GrpcClientFactory, TlsConfig } from '../rpc/channel-pool.js';
+import type { ConsumerClientOptions } from './client-options.js';
 import {
   MAX_INVISIBLE_DURATION_MS,
   MIN_INVISIBLE_DURATION_MS,
@@ -56,11 +52,7 @@ export type MessageListener = (
 ) => ConsumeResult | undefined | Promise<ConsumeResult | undefined> | Promise<void> | void;
 
 /** Options of {@link PushConsumer}. */
-export interface PushConsumerOptions {
-  /** Access point of the proxy, e.g. `'127.0.0.1:8081'`. */
-  endpoints: string;
-  /** The consumer group. Whether it is ordered (FIFO) is the server's setting. */
-  consumerGroup: string;
+export interface PushConsumerOptions extends ConsumerClientOptions {
   /** Topic → filter (a {@link FilterExpression} or a tag expression such as `'*'` or `'a||b'`). */
   subscriptions: Readonly<Record<string, FilterExpression | string>>;
   /** Called for every message. */
@@ -88,33 +80,11 @@ export interface PushConsumerOptions {
   ackBatchSize?: number | undefined;
   /** Longest wait of an ack before its batch is sent. @defaultValue 5 */
   ackFlushDelayMs?: number | undefined;
-  /** Access key pair or a provider. @defaultValue anonymous */
-  credentials?: Credentials | CredentialsProvider | undefined;
-  /** Resource namespace. @defaultValue `''` */
-  namespace?: string | undefined;
-  /** Deadline of unary calls and the slack added to long polls. @defaultValue 3000 */
-  requestTimeoutMs?: number | undefined;
-  /** @defaultValue no-op */
-  logger?: Logger | undefined;
-  /** @defaultValue plaintext */
-  tls?: TlsConfig | undefined;
-  /** @defaultValue a new id */
-  clientId?: string | undefined;
-  // ── tuning and test seams ──
+  // ── tuning ──
   /** Interval of the assignment scan. @defaultValue 5000 */
   assignmentScanIntervalMs?: number | undefined;
   /** Backoff of a receive loop after a failure. @defaultValue 1 s → 10 s ×2 ±20 % */
   receiveBackoff?: BackoffPolicy | undefined;
-  clock?: Clock | undefined;
-  timers?: TimerApi | undefined;
-  random?: RandomSource | undefined;
-  createGrpcClient?: GrpcClientFactory | undefined;
-  /** @defaultValue 10 s */
-  heartbeatIntervalMs?: number | undefined;
-  /** @defaultValue 30 s */
-  routeRefreshIntervalMs?: number | undefined;
-  /** Smallest invisible duration accepted (the Apache proxy refuses less than 10 s). @defaultValue 10000 */
-  minInvisibleDurationMs?: number | undefined;
 }
 
 /** Options of {@link PushConsumer.shutdown}. */

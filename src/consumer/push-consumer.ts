@@ -61,10 +61,10 @@ import { DEFAULT_PUSH_RETRY_POLICY, type RetryPolicy } from '../protocol/setting
 import type { VerifyOutcome } from '../protocol/telemetry-session.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import { AckBatcher } from './ack-batcher.js';
+import { consumerCoreOptions } from './client-options.js';
 import { ConcurrentConsumeService } from './consume-concurrent.js';
 import { FifoConsumeService } from './consume-fifo.js';
 import type { ConsumeHost, ConsumeService } from './consume-service.js';
-import type { ConsumerCallOptions } from './simple-consumer.js';
 import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { ProcessQueue, type ProcessQueueHost, processQueueKey } from './process-queue.js';
@@ -75,6 +75,7 @@ import {
   resolvePushOptions,
 } from './push-consumer-options.js';
 import { Settler } from './settler.js';
+import type { ConsumerCallOptions } from './simple-consumer.js';
 
 /** A snapshot of a push consumer's counters and gauges. */
 export interface PushConsumerStats {
@@ -153,22 +154,11 @@ export class PushConsumer {
     this.consumerGroup = this.#o.consumerGroup;
     this.#random = options.random ?? Math.random;
     this.#core = new ClientCore({
+      ...consumerCoreOptions(options),
       clientType: 'push-consumer',
-      accessPoint: options.endpoints,
-      namespace: options.namespace,
-      credentials: options.credentials,
-      tls: options.tls,
       requestTimeoutMs: this.#o.requestTimeoutMs,
       group: this.consumerGroup,
       subscriptions: toSubscriptionSpecs(this.#o.subscriptions),
-      logger: options.logger,
-      clientId: options.clientId,
-      clock: options.clock,
-      timers: options.timers,
-      random: options.random,
-      createGrpcClient: options.createGrpcClient,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      routeRefreshIntervalMs: options.routeRefreshIntervalMs,
       handlers: { verifyMessage: (command, context) => this.#verify(command.message, context.endpoints) },
     });
     const core = this.#core;

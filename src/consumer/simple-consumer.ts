@@ -39,21 +39,17 @@ import {
   exponentialBackoff,
   type RandomSource,
 } from '../internal/backoff.js';
-import type { Clock } from '../internal/clock.js';
-import type { TimerApi } from '../internal/timers.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import { MessageView } from '../model/message-view.js';
 import { ClientTelemetry } from '../observability/client-telemetry.js';
-import type { Logger } from '../observability/logger.js';
 import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
 import {
   ack as ackCall,
   changeInvisibleDuration as changeInvisibleCall,
   receive as receiveCall,
 } from '../protocol/consumer-rpc.js';
-import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
-import type { GrpcClientFactory, TlsConfig } from '../rpc/channel-pool.js';
 import { type Endpoints, endpointKey } from '../rpc/endpoints.js';
+import { type ConsumerClientOptions, consumerCoreOptions } from './client-options.js';
 import {
   MAX_INVISIBLE_DURATION_MS,
   MIN_INVISIBLE_DURATION_MS,
@@ -79,47 +75,16 @@ export interface ConsumerCallOptions {
 }
 
 /** Options of {@link SimpleConsumer}. */
-export interface SimpleConsumerOptions {
-  /** Access point of the proxy, e.g. `'127.0.0.1:8081'` (see `parseEndpoints`). */
-  endpoints: string;
-  /** The consumer group. */
-  consumerGroup: string;
+export interface SimpleConsumerOptions extends ConsumerClientOptions {
   /** Topic → filter (a {@link FilterExpression} or a tag expression such as `'*'` or `'a||b'`). */
   subscriptions?: Readonly<Record<string, FilterExpression | string>> | undefined;
-  /** Access key pair or a provider. @defaultValue anonymous */
-  credentials?: Credentials | CredentialsProvider | undefined;
-  /** Resource namespace. @defaultValue `''` */
-  namespace?: string | undefined;
-  /** Deadline of unary calls (ack, …) and the slack added to long polls. @defaultValue 3000 */
-  requestTimeoutMs?: number | undefined;
   /**
    * Long-polling time of a receive (the Apache proxy clamps it to 5–20 s).
    * @defaultValue 30000
    */
   awaitDurationMs?: number | undefined;
-  /**
-   * Smallest invisible duration accepted by `receive` (the Apache proxy rejects less than 10 s; lower it
-   * only for a server configured otherwise).
-   * @defaultValue 10000
-   */
-  minInvisibleDurationMs?: number | undefined;
   /** Backoff of {@link SimpleConsumer.messages} after a retriable failure. @defaultValue 100 ms → 5 s ×2 ±20 % */
   retryBackoff?: BackoffPolicy | undefined;
-  /** @defaultValue no-op */
-  logger?: Logger | undefined;
-  /** @defaultValue plaintext */
-  tls?: TlsConfig | undefined;
-  /** @defaultValue a new id */
-  clientId?: string | undefined;
-  // ── test seams ──
-  clock?: Clock | undefined;
-  timers?: TimerApi | undefined;
-  random?: RandomSource | undefined;
-  createGrpcClient?: GrpcClientFactory | undefined;
-  /** @defaultValue 10 s */
-  heartbeatIntervalMs?: number | undefined;
-  /** @defaultValue 30 s */
-  routeRefreshIntervalMs?: number | undefined;
 }
 
 /** Options of {@link SimpleConsumer.messages}. */
@@ -212,23 +177,12 @@ export class SimpleConsumer {
     this.#random = options.random ?? Math.random;
     this.#selector = new QueueSelector(this.#random);
     this.#core = new ClientCore({
+      ...consumerCoreOptions(options),
       clientType: 'simple-consumer',
-      accessPoint: options.endpoints,
-      namespace: options.namespace,
-      credentials: options.credentials,
-      tls: options.tls,
       requestTimeoutMs,
       group: this.consumerGroup,
       subscriptions: toSubscriptionSpecs(this.#subscriptions),
       longPollingTimeoutMs: this.awaitDurationMs,
-      logger: options.logger,
-      clientId: options.clientId,
-      clock: options.clock,
-      timers: options.timers,
-      random: options.random,
-      createGrpcClient: options.createGrpcClient,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      routeRefreshIntervalMs: options.routeRefreshIntervalMs,
     });
     this.#telemetry = new ClientTelemetry(
       {
@@ -276,6 +230,7 @@ export class SimpleConsumer {
     return this.#stopping;
   }
 
+  /** `await using consumer = new SimpleConsumer(…)`: {@link SimpleConsumer.shutdown} at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
