@@ -543,7 +543,7 @@ describe('simple consumer under broker faults', () => {
 });
 
 describe('shutdown during broker faults', () => {
-  test('E4 everything hung (send, heartbeat, termination notice): shutdown is bounded, the send fails typed, no handles', async (t) => {
+  test('E4 everything hung (send, heartbeat, termination notice): shutdown is bounded, the send fails typed, no handles', async () => {
     const baseline = resources();
     const broker = await InProcessBroker.start({ longPollingMinMs: 0 });
     const topic = uniqueName('hung');
