@@ -17,9 +17,17 @@ import { isMasterQueue, isWritable, type RouteQueue, type TopicRoute } from '../
 import { endpointKey } from '../rpc/endpoints.js';
 import { fifoQueueIndex } from './sip-hash.js';
 
+/** Routes are immutable (frozen), so their writable queues are computed once per route, not per send. */
+const writableByRoute = new WeakMap<TopicRoute, readonly RouteQueue[]>();
+
 /** The writable master queues of a route, in route order. */
-export function writableQueues(route: TopicRoute): RouteQueue[] {
-  return route.queues.filter((q) => isWritable(q) && isMasterQueue(q));
+export function writableQueues(route: TopicRoute): readonly RouteQueue[] {
+  let queues = writableByRoute.get(route);
+  if (queues === undefined) {
+    queues = Object.freeze(route.queues.filter((q) => isWritable(q) && isMasterQueue(q)));
+    writableByRoute.set(route, queues);
+  }
+  return queues;
 }
 
 function noWritableQueue(topic: string): RocketMQError {

@@ -28,20 +28,29 @@ export interface SignInput {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+/** The last second formatted by {@link formatDateTime} and its text. */
+let lastSecond = Number.NaN;
+let lastFormatted = '';
+
 /**
  * Formats an instant as the `x-mq-date-time` value: `yyyyMMddTHHmmssZ` in UTC.
  *
  * @throws RocketMQError `INVALID_ARGUMENT` for an invalid time value.
  */
 export function formatDateTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  // Every request carries this header; requests of the same second share the string.
+  if (second === lastSecond) return lastFormatted;
   const d = new Date(epochMs);
   if (Number.isNaN(d.getTime())) {
     throw new RocketMQError('Cannot format an invalid time value', 'INVALID_ARGUMENT');
   }
-  return (
+  const formatted =
     `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
-    `T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`
-  );
+    `T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
+  lastSecond = second;
+  lastFormatted = formatted;
+  return formatted;
 }
 
 /** Uppercase hex HMAC-SHA1 of `content` keyed by `secret` (both as UTF-8). */
