@@ -46,7 +46,8 @@ import type { TaskHandle } from '../internal/scheduler.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import { ClientTelemetry } from '../observability/client-telemetry.js';
-import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import { ClientCore } from '../protocol/client-core.js';
+import type { ClientCoreStateName } from '../protocol/client-state.js';
 import {
   ackReceipts,
   changeReceiptInvisibleDuration,

@@ -42,7 +42,8 @@ import {
 import type { FilterExpression } from '../model/filter-expression.js';
 import { MessageView } from '../model/message-view.js';
 import { ClientTelemetry } from '../observability/client-telemetry.js';
-import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import { ClientCore } from '../protocol/client-core.js';
+import type { ClientCoreStateName } from '../protocol/client-state.js';
 import {
   ack as ackCall,
   changeInvisibleDuration as changeInvisibleCall,
@@ -104,6 +105,8 @@ export interface SimpleConsumerShutdownOptions {
 }
 
 const DEFAULT_AWAIT_DURATION_MS = 30_000;
+/** The Apache proxy's lower clamp of long polling (`grpcClientConsumerMinLongPollingTimeoutMillis`). */
+const PROXY_MIN_LONG_POLLING_MS = 5_000;
 const DEFAULT_ITERATOR_BATCH = 16;
 const DEFAULT_ITERATOR_INVISIBLE_MS = 60_000;
 const DEFAULT_RETRY_BACKOFF = exponentialBackoff({
@@ -438,7 +441,11 @@ export class SimpleConsumer {
       const filter = this.#subscriptions.get(queue.topic);
       if (filter === undefined) return []; // unsubscribed meanwhile
       this.#endpoints.set(endpointKey(queue.endpoints), queue.endpoints);
-      const timeoutMs = options.timeoutMs ?? this.awaitDurationMs + this.#core.requestTimeoutMs;
+      // The Apache proxy polls at least 5 s whatever is asked, and refuses a receive whose deadline leaves
+      // less than that (BAD_REQUEST / ILLEGAL_POLLING_TIME): the deadline covers the longer of the two.
+      const timeoutMs =
+        options.timeoutMs ??
+        Math.max(this.awaitDurationMs, PROXY_MIN_LONG_POLLING_MS) + this.#core.requestTimeoutMs;
       const op = this.#telemetry.startReceive(queue.topic, queue.endpoints.addresses[0], 'active');
       const result = await receiveCall(
         this.#core,

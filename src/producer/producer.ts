@@ -28,7 +28,8 @@ import type { MessageView } from '../model/message-view.js';
 import { createSendReceipt, type SendReceipt } from '../model/send-receipt.js';
 import { ClientTelemetry, type SendOperation } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
-import { ClientCore, type ClientCoreStateName } from '../protocol/client-core.js';
+import { ClientCore } from '../protocol/client-core.js';
+import type { ClientCoreStateName } from '../protocol/client-state.js';
 import { sendHeartbeat } from '../protocol/lifecycle-convert.js';
 import type { RouteQueue } from '../protocol/route.js';
 import {

@@ -49,6 +49,7 @@ import { ChannelPool, type GrpcClientFactory, type TlsConfig } from '../rpc/chan
 import { createClientId } from '../rpc/client-id.js';
 import { type Endpoints, endpointKey, parseEndpoints } from '../rpc/endpoints.js';
 import type { ClientLanguage } from '../rpc/metadata.js';
+import type { ClientCoreStateName } from './client-state.js';
 import { TypedEmitter } from './events.js';
 import { Heartbeat, type HeartbeatResult } from './heartbeat.js';
 import { sendClientTermination, sendHeartbeat } from './lifecycle-convert.js';
@@ -71,7 +72,7 @@ import {
 import { TransportRecovery, type TransportRecoveryTuning } from './transport-recovery.js';
 
 /** Public names of the core states. */
-export type ClientCoreStateName = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type { ClientCoreStateName } from './client-state.js';
 
 type CoreState =
   | { readonly t: 'created' }

@@ -322,6 +322,19 @@ describe('SimpleConsumer long polling, abort and shutdown', () => {
     assert.equal(s.fx.broker.stats().calls.ReceiveMessage, 0);
   });
 
+  test('an await duration under the proxy minimum (5 s) still long-polls instead of failing', async (t) => {
+    // Broker polling clamped to ≥ 5 s like the Apache proxy; a 1 s await used to get a 4 s deadline,
+    // which the proxy refuses (BAD_REQUEST) because it leaves less than its minimum polling time.
+    const s = await setup(t, {
+      brokerOptions: { longPollingMinMs: 5_000 },
+      consumer: { awaitDurationMs: 1_000 },
+    });
+    const pending = s.consumer.receive(1, 30_000);
+    await until(() => s.fx.broker.stats().waitingReceives === 1, 5_000, 'receive to park');
+    s.fx.time!.advance(5_000);
+    assert.deepEqual(await pending, []);
+  });
+
   test('a message arriving during a long poll is delivered to it', async (t) => {
     const s = await setup(t, { fakeTime: false, consumer: { awaitDurationMs: 20_000 } });
     const pending = s.consumer.receive(1, 30_000);
