@@ -20,6 +20,7 @@ import {
 
 /** Asks for the message again after `retryAfterMs` (0 – 12 h) instead of the retry policy's delay. */
 export interface RetryLater {
+  /** Delay before the message is delivered again, in ms. */
   readonly retryAfterMs: number;
 }
 

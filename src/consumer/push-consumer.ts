@@ -80,6 +80,7 @@ import type { ConsumerCallOptions } from './simple-consumer.js';
 
 /** A snapshot of a push consumer's counters and gauges. */
 export interface PushConsumerStats {
+  /** The lifecycle state. */
   readonly state: ClientCoreStateName;
   /** Whether the group consumes in order (the server's setting, known after start). */
   readonly fifo: boolean;
@@ -87,22 +88,29 @@ export interface PushConsumerStats {
   readonly assignments: number;
   /** Messages received and not yet settled (waiting, in the listener, or settling). */
   readonly cachedMessages: number;
+  /** Body bytes of the cached messages. */
   readonly cachedBytes: number;
   /** Listener calls in progress. */
   readonly inFlight: number;
+  /** Messages received since start. */
   readonly received: number;
   /** Listener outcomes. */
   readonly succeeded: number;
+  /** Listener calls that failed (threw, or answered a failure). */
   readonly failed: number;
   /** Settles. */
   readonly acked: number;
+  /** Messages nacked (delivered again after a delay). */
   readonly nacked: number;
+  /** Messages forwarded to the dead-letter queue. */
   readonly deadLettered: number;
+  /** Messages handed back at shutdown (visible again at once). */
   readonly released: number;
   /** Settles given up (those messages will be delivered again). */
   readonly settleFailures: number;
   /** AckMessage requests sent (each may carry many entries). */
   readonly ackRequests: number;
+  /** Lease renewals sent (ChangeInvisibleDuration). */
   readonly leaseRenewals: number;
   /** Leases lost before their message was settled. */
   readonly leasesLost: number;
@@ -353,6 +361,7 @@ export class PushConsumer {
     return this.shutdown({ timeoutMs: 0 });
   }
 
+  /** Shuts down (for `await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }

@@ -18,6 +18,7 @@ import type { HandlerContext } from './context.js';
 
 /** Retry the message after `retryLaterMs` (0 – 12 h). */
 export interface RetryLaterAction {
+  /** Delay before the message is delivered again, in ms. */
   readonly retryLaterMs: number;
 }
 
@@ -33,7 +34,9 @@ export type ErrorClassifier = (
 
 /** The verdicts as values. */
 export const ConsumeErrorActions = Object.freeze({
+  /** Delivered again after the invisible duration. */
   requeue: 'requeue' as const,
+  /** Dropped (acknowledged). */
   ack: 'ack' as const,
   /**
    * @throws RocketMQError `INVALID_ARGUMENT` for a delay that is not a number of ms in 0 – 12 h.
@@ -66,6 +69,7 @@ const MAX_RETRY_LATER_MS = 12 * 60 * 60 * 1000;
  * ```
  */
 export class NonRetryableError extends Error {
+  /** Always `'NonRetryableError'`. */
   override name = 'NonRetryableError';
   /** An application code, for logs. */
   readonly code: string | undefined;

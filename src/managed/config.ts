@@ -16,11 +16,15 @@ import type { HandlerContext } from './context.js';
 export interface ConsumerConfig {
   /** Unique name of the job: the key of switches and health. */
   jobName: string;
+  /** The topic to consume. */
   topic: string;
   /** Access point of the proxy, e.g. `'127.0.0.1:8081'`. */
   endpoint: string;
+  /** The consumer group. */
   consumerGroup: string;
+  /** Access key (with `accessSecret`). @defaultValue anonymous */
   accessKey?: string | undefined;
+  /** Secret of the access key. */
   accessSecret?: string | undefined;
   /** Tag expression. @defaultValue `'*'` */
   tagExpression?: string | undefined;
@@ -34,6 +38,7 @@ export interface ConsumerConfig {
   errorClassifier?: ErrorClassifier | undefined;
   /** Resource namespace. @defaultValue `''` */
   namespace?: string | undefined;
+  /** TLS settings. @defaultValue plaintext */
   tls?: TlsConfig | undefined;
   /** Longest time a message is kept invisible while handled. @defaultValue 1 h */
   maxLeaseExtensionMs?: number | undefined;
@@ -44,18 +49,25 @@ export type Handler = (ctx: HandlerContext, message: MessageView) => unknown;
 
 /** A managed consumer: its configuration and its handler. */
 export interface ConsumerDefinition {
+  /** The job's configuration. */
   readonly config: ConsumerConfig;
+  /** Handles one message; a throw goes to the error classifier. */
   handle(ctx: HandlerContext, message: MessageView): unknown;
 }
 
 /** A managed producer's configuration. */
 export interface ProducerConfig {
+  /** Access point of the proxy, e.g. `127.0.0.1:8081`. */
   endpoint: string;
   /** Topics to publish to (routes fetched at start; transactional topics must be listed). */
   topics?: readonly string[] | undefined;
+  /** Access key (with `accessSecret`). @defaultValue anonymous */
   accessKey?: string | undefined;
+  /** Secret of the access key. */
   accessSecret?: string | undefined;
+  /** Resource namespace. @defaultValue `''` */
   namespace?: string | undefined;
+  /** TLS settings. @defaultValue plaintext */
   tls?: TlsConfig | undefined;
   /** @defaultValue the registry's logger */
   logger?: Logger | undefined;
@@ -64,8 +76,11 @@ export interface ProducerConfig {
 /** A consumer configuration with its defaults applied. */
 export interface ResolvedConsumerConfig {
   readonly jobName: string;
+  /** The topic to consume. */
   readonly topic: string;
+  /** Access point of the proxy, e.g. `127.0.0.1:8081`. */
   readonly endpoint: string;
+  /** The consumer group. */
   readonly consumerGroup: string;
   readonly credentials: { accessKey: string; accessSecret: string } | undefined;
   readonly tagExpression: string;
@@ -75,7 +90,9 @@ export interface ResolvedConsumerConfig {
   /** `max(2 × workerNum, maxMessageNum)`, as the seed. */
   readonly prefetchSize: number;
   readonly errorClassifier: ErrorClassifier;
+  /** Resource namespace. @defaultValue `''` */
   readonly namespace: string | undefined;
+  /** TLS settings. @defaultValue plaintext */
   readonly tls: TlsConfig | undefined;
   readonly maxLeaseExtensionMs: number | undefined;
 }

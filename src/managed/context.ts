@@ -22,12 +22,19 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** A logger whose entries carry requestId, jobName, topic, consumerGroup and messageId. */
   readonly logger: Logger;
+  /** Request id: the message's `x-request-id`, or a new one. */
   readonly requestId: string;
+  /** Trace id of the processing span, or the message's `x-trace-id`. */
   readonly traceId: string | undefined;
+  /** Span id of the processing span, or the message's `x-span-id`. */
   readonly spanId: string | undefined;
+  /** The job's name. */
   readonly jobName: string;
+  /** The message's topic. */
   readonly topic: string;
+  /** The consumer group. */
   readonly consumerGroup: string;
+  /** The message's id. */
   readonly messageId: string;
   /** 1 for the first delivery. */
   readonly attempt: number;
@@ -47,8 +54,11 @@ export function runWithHandlerContext<T>(ctx: HandlerContext, fn: () => T): T {
 
 /** Identity of the job a message is handled for. */
 export interface JobIdentity {
+  /** The job's name. */
   readonly jobName: string;
+  /** The message's topic. */
   readonly topic: string;
+  /** The consumer group. */
   readonly consumerGroup: string;
 }
 

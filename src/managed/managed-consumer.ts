@@ -42,10 +42,15 @@ type JobState =
 
 /** A health snapshot of one job. */
 export interface ConsumerHealth {
+  /** The job's unique name. */
   readonly jobName: string;
+  /** The consumed topic. */
   readonly topic: string;
+  /** The consumer group. */
   readonly consumerGroup: string;
+  /** Where the job is in its lifecycle. */
   readonly state: ManagedConsumerState;
+  /** The job's switch. */
   readonly switch: boolean;
   /** Handlers running now. */
   readonly inFlight: number;
@@ -53,17 +58,29 @@ export interface ConsumerHealth {
   readonly cachedMessages: number;
   /** Messages handled successfully / whose handler threw, since the job was registered. */
   readonly handled: number;
+  /** Messages whose handler threw. */
   readonly failed: number;
   /** Failed messages by the classifier's verdict. */
   readonly requeued: number;
+  /** Failed messages dropped by the classifier's `'ack'`. */
   readonly acked: number;
+  /** Failed messages retried by the classifier's `retryLater`. */
   readonly retriedLater: number;
+  /** Sessions started (one per switch-on or successful retry). */
   readonly sessionsStarted: number;
+  /** Session starts that failed. */
   readonly startFailures: number;
   /** When the last message reached the handler. */
   readonly lastMessageAt: Date | undefined;
   /** The last start failure. */
-  readonly lastError: { readonly code: string; readonly message: string } | undefined;
+  readonly lastError:
+    | {
+        /** The error code. */
+        readonly code: string;
+        /** The error message. */
+        readonly message: string;
+      }
+    | undefined;
 }
 
 /** What a job needs from its registry. */
@@ -83,6 +100,7 @@ export interface ManagedConsumerDeps {
 
 /** See the module documentation. */
 export class ManagedConsumer {
+  /** The job's resolved configuration. */
   readonly config: ResolvedConsumerConfig;
   readonly #handle: (ctx: HandlerContext, message: MessageView) => unknown;
   readonly #deps: ManagedConsumerDeps;
@@ -121,6 +139,7 @@ export class ManagedConsumer {
     this.#logger = deps.logger;
   }
 
+  /** The job's unique name. */
   get jobName(): string {
     return this.config.jobName;
   }
@@ -130,6 +149,7 @@ export class ManagedConsumer {
     return this.#switch;
   }
 
+  /** Where the job is in its lifecycle. */
   get state(): ManagedConsumerState {
     return this.#state.t;
   }
@@ -174,6 +194,7 @@ export class ManagedConsumer {
     this.#state = { t: 'closed' };
   }
 
+  /** A health snapshot of the job. */
   health(): ConsumerHealth {
     const s = this.#state;
     const consumer = s.t === 'running' || s.t === 'stopping' || s.t === 'starting' ? s.consumer : undefined;

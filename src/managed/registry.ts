@@ -51,8 +51,11 @@ export interface RegistryOptions {
   consumerOptions?: Partial<PushConsumerOptions> | undefined;
   /** Extra options for every producer (tuning and test seams). */
   producerOptions?: Partial<ProducerOptions> | undefined;
+  /** Test seam. @defaultValue the system clock */
   clock?: Clock | undefined;
+  /** Test seam. @defaultValue the global timers */
   timers?: TimerApi | undefined;
+  /** Test seam. @defaultValue `Math.random` */
   random?: RandomSource | undefined;
 }
 
@@ -74,9 +77,17 @@ export interface WaitStopOptions {
 
 /** Health of everything in a registry. */
 export interface RegistryHealth {
+  /** True once shutdown was requested. */
   readonly shuttingDown: boolean;
+  /** Every job. */
   readonly consumers: readonly ConsumerHealth[];
-  readonly producers: readonly { readonly id: string; readonly inFlight: number }[];
+  /** Every producer still open. */
+  readonly producers: readonly {
+    /** The producer's client id. */
+    readonly id: string;
+    /** Sends in flight. */
+    readonly inFlight: number;
+  }[];
 }
 
 const START_BACKOFF = exponentialBackoff({ initialMs: 1_000, maxMs: 30_000, multiplier: 2, jitter: 0.2 });
