@@ -187,6 +187,28 @@ export interface ShutdownOptions {
   timeoutMs?: number | undefined;
 }
 
+/**
+ * The error for malformed start options (checked before anything happens, so the client stays
+ * startable), or `undefined`.
+ */
+function checkStartOptions(options: unknown): RocketMQError | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    return new RocketMQError('start options must be an object', 'INVALID_ARGUMENT');
+  }
+  const { signal, timeoutMs } = options as StartOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return new RocketMQError('signal must be an AbortSignal', 'INVALID_ARGUMENT');
+  }
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    return new RocketMQError(
+      `timeoutMs must be a positive number, got ${String(timeoutMs)}`,
+      'INVALID_ARGUMENT',
+    );
+  }
+  return undefined;
+}
+
 /** Backoff between startup route attempts. */
 const STARTUP_ROUTE_BACKOFF = exponentialBackoff({
   initialMs: 500,
@@ -372,11 +394,14 @@ export class ClientCore {
    * Starts the client (see the module documentation). Concurrent calls share one promise; calling it
    * when running resolves at once.
    *
-   * @throws RocketMQError `INVALID_STATE` after shutdown or a failed start; `SETTINGS_TIMEOUT`,
+   * @throws RocketMQError `INVALID_ARGUMENT` for malformed options (the state does not change);
+   * `INVALID_STATE` after shutdown or a failed start; `SETTINGS_TIMEOUT`,
    * `UNAUTHORIZED` (or another broker code) from the settings handshake; route errors such as
    * `TOPIC_NOT_FOUND`; `ABORTED`/`TIMEOUT` from the options.
    */
   start(options: StartOptions = {}): Promise<void> {
+    const invalid = checkStartOptions(options);
+    if (invalid !== undefined) return Promise.reject(invalid);
     const s = this.#state;
     if (s.t === 'running') return Promise.resolve();
     if (s.t === 'starting' && this.#starting !== undefined) return this.#starting;

@@ -70,7 +70,8 @@ function toBuffer(value: string | Buffer | undefined): Buffer | null {
  * Channel credentials and extra channel arguments for a TLS configuration.
  * Verification is on whenever TLS is on, unless `rejectUnauthorized: false` is given explicitly.
  *
- * @throws RocketMQError `INVALID_ARGUMENT` when only one of `cert`/`key` is given.
+ * @throws RocketMQError `INVALID_ARGUMENT` when `tls` is neither a boolean nor an object, or when only one of
+ * `cert`/`key` is given.
  */
 export function createChannelCredentials(tls: TlsConfig | undefined): {
   credentials: grpc.ChannelCredentials;
@@ -80,6 +81,9 @@ export function createChannelCredentials(tls: TlsConfig | undefined): {
     return { credentials: grpc.credentials.createInsecure(), options: {} };
   }
   if (tls === true) return { credentials: grpc.credentials.createSsl(), options: {} };
+  if (tls === null || typeof tls !== 'object') {
+    throw new RocketMQError('tls must be a boolean or an object of TLS options', 'INVALID_ARGUMENT');
+  }
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new RocketMQError('TLS client authentication needs both cert and key', 'INVALID_ARGUMENT');
   }

@@ -230,7 +230,8 @@ export class InProcessBroker {
   /**
    * Creates a topic (or changes its type / grows its queues).
    *
-   * @throws BrokerStatusError `ILLEGAL_TOPIC` for an invalid name; RangeError for a bad queue count.
+   * @throws BrokerStatusError `ILLEGAL_TOPIC` for an invalid name; RangeError for a bad queue count or an
+   * unknown type.
    */
   createTopic(name: string, options: TopicOptions = {}): void {
     this.#core.store.createTopic(

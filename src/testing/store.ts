@@ -57,6 +57,16 @@ export interface MessageStoreOptions {
 /** Prefix of dead-letter topics (`%DLQ%<group>`). */
 export const DLQ_TOPIC_PREFIX = '%DLQ%';
 
+/** The topic types a topic can be created with. */
+const TOPIC_TYPES: ReadonlySet<TopicMessageType> = new Set<TopicMessageType>([
+  'NORMAL',
+  'FIFO',
+  'DELAY',
+  'TRANSACTION',
+  'PRIORITY',
+  'MIXED',
+]);
+
 /** In-memory topics and queues. */
 export class MessageStore {
   readonly #topics = new Map<string, TopicState>();
@@ -82,6 +92,9 @@ export class MessageStore {
    */
   createTopic(name: string, type: TopicMessageType, queueCount: number): TopicState {
     if (!name.startsWith(DLQ_TOPIC_PREFIX)) validateTopicName(name);
+    if (!TOPIC_TYPES.has(type)) {
+      throw new RangeError(`topic type must be one of ${[...TOPIC_TYPES].join(', ')}, got ${String(type)}`);
+    }
     if (!Number.isInteger(queueCount) || queueCount <= 0 || queueCount > 1024) {
       throw new RangeError(`queue count must be an integer in [1, 1024], got ${queueCount}`);
     }
