@@ -19,6 +19,8 @@
  * - `shutdown({ timeoutMs })`: idempotent (shared promise): stop heartbeats and refreshes,
  *   NotifyClientTermination to every endpoint in parallel (bounded; one failure never stops the rest),
  *   half-close the telemetry streams, close channels, close the scheduler.
+ * - Lost settings: a heartbeat answered 40015 (the server restarted or expired us) re-sends the
+ *   settings at once instead of waiting for the telemetry reconnect backoff.
  * - Half-open connections: after 2 consecutive heartbeat timeouts to an endpoint its channel is
  *   replaced (the next call connects anew) and its telemetry stream renewed, at most once per 30 s
  *   (`transport-recovery.ts`).
@@ -105,6 +107,8 @@ export interface ClientCoreEvents {
   'route.updated': RouteUpdate;
   /** A server Settings reply changed the effective settings. */
   'settings.applied': { readonly endpoints: string; readonly settings: EffectiveSettings };
+  /** A heartbeat showed the server lost our settings; they were re-sent (`resent`) or the stream renewed. */
+  'settings.resync': { readonly endpoints: string; readonly how: 'resent' | 'reconnect' };
   /** The channel of an endpoint was replaced after its connection went silent (see `transport-recovery.ts`). */
   'transport.recovered': { readonly endpoints: string; readonly reason: string };
 }
@@ -329,7 +333,10 @@ export class ClientCore {
       intervalMs: options.heartbeatIntervalMs,
       initialDelayMs: options.heartbeatInitialDelayMs,
       logger: this.logger,
-      onRound: recovery === undefined ? undefined : (results) => recovery.onHeartbeatRound(results),
+      onRound: (results) => {
+        recovery?.onHeartbeatRound(results);
+        this.#resyncLostSettings(results);
+      },
     });
   }
 
@@ -611,6 +618,27 @@ export class ClientCore {
       this.#closeDeprecatedSessions();
     }
     this.#events.emit('route.updated', update);
+  }
+
+  /**
+   * A heartbeat answered `UNRECOGNIZED_CLIENT_TYPE` (40015, "cannot find client settings"): the server
+   * lost this client's settings (it restarted, or expired the channel) while our telemetry stream is
+   * still in backoff or looks open. Receives fail meanwhile ("settings is null"), so the settings are
+   * sent again now — on the open stream, or by cutting the reconnect backoff short — instead of up to
+   * 30 s later. Bounded by the heartbeat period.
+   */
+  #resyncLostSettings(results: readonly HeartbeatResult[]): void {
+    if (this.#state.t !== 'running') return;
+    for (const r of results) {
+      if (r.error?.code !== 'UNRECOGNIZED_CLIENT_TYPE') continue;
+      const key = endpointKey(r.endpoints);
+      const session = this.#sessions.get(key);
+      if (session === undefined) continue;
+      const how = session.state === 'open' && session.syncSettings() ? 'resent' : 'reconnect';
+      if (how === 'reconnect') session.reconnect('the server lost the client settings');
+      this.logger.info('server lost the client settings; sending them again', { endpoints: key, how });
+      this.#events.emit('settings.resync', { endpoints: key, how });
+    }
   }
 
   /** Replaces the channel of `endpoints` (the next call connects anew) and renews its telemetry stream. */

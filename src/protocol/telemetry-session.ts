@@ -474,6 +474,8 @@ export class TelemetrySession {
   }
 
   #enterBackoff(error: RocketMQError, delayMs: number): void {
+    // The settings reply belonged to the stream that just ended.
+    this.#hasSettings = false;
     const timer = this.#scheduler.after(delayMs, () => this.#connect(), { name: 'telemetry-reconnect' });
     const ok = this.#transition({ t: 'backoff', attempt: this.#failures, delayMs, timer, error });
     if (!ok) timer.cancel();
