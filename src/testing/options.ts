@@ -40,7 +40,8 @@ export interface InProcessBrokerOptions {
   readonly acl?: AclCredential | readonly AclCredential[];
   /**
    * Routes advertise the address the client put in its request (`QueryRoute.endpoints`) instead of this
-   * server's own, like the Apache proxy with `useEndpointPortFromRequest=true`: a client that reaches the
+   * server's own, like the Apache proxy in cluster mode with `useEndpointPortFromRequest=true` (in local
+   * mode the Apache proxy always advertises its own address): a client that reaches the
    * broker through a TCP proxy (or NAT) keeps using that address for every call.
    * @defaultValue false
    */
