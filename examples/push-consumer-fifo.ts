@@ -11,7 +11,7 @@
  *   npx tsx examples/push-consumer-fifo.ts  (in-process broker; ROCKETMQ_ENDPOINT=host:port for a real proxy)
  */
 import { Producer, PushConsumer } from '../src/index.js';
-import { expect, Inbox, log, openBroker, runExample, uniqueName } from './support.js';
+import { expect, Inbox, log, openBroker, runExample, sleep, uniqueName } from './support.js';
 
 const ACCOUNTS = ['acct-a', 'acct-b', 'acct-c', 'acct-d'];
 const PER_ACCOUNT = 5;
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       running.add(account);
       peakGroups = Math.max(peakGroups, running.size);
       try {
-        await new Promise((r) => setTimeout(r, 10 + Number(seq) * 3)); // some entries take longer
+        await sleep(10 + Number(seq) * 3); // some entries take longer
         calls.push({ account, seq: Number(seq), attempt });
         // The ledger database is briefly locked for entry 2 of acct-b: retry it in 200 ms.
         if (account === 'acct-b' && seq === '2' && attempt === 1) return { retryAfterMs: 200 };

@@ -12,7 +12,7 @@
  *   npx tsx examples/push-consumer.ts       (in-process broker; ROCKETMQ_ENDPOINT=host:port for a real proxy)
  */
 import { Producer, PushConsumer } from '../src/index.js';
-import { expect, Inbox, log, openBroker, runExample, uniqueName } from './support.js';
+import { expect, Inbox, log, openBroker, runExample, sleep, uniqueName } from './support.js';
 
 const COUNT = 24;
 const CONCURRENCY = 4;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       inFlight++;
       peak = Math.max(peak, inFlight);
       try {
-        await work(25, signal); // the "email" takes a while; `signal` aborts if the lease is lost
+        await sleep(25, signal); // the "email" takes a while; `signal` aborts if the lease is lost
         if (body === 'email 3' && attempt === 1) return { retryAfterMs: 300 }; // the mail server said "later"
         if (body === 'email 7' && attempt === 1) throw new Error('template not loaded yet');
         done.push({ body, attempt });
@@ -93,19 +93,6 @@ async function main(): Promise<void> {
     nacked: s.nacked,
   });
   expect(s.ackRequests < s.acked, 'acks were batched (fewer AckMessage requests than acked messages)');
-}
-
-/** Simulated work that stops early when `signal` aborts. */
-function work(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 runExample(main);

@@ -67,16 +67,19 @@ async function main(): Promise<void> {
   const bound = setTimeout(() => stop.abort(), 20_000); // never wait forever
   bound.unref();
   const handled: string[] = [];
-  for await (const m of consumer.messages({
-    signal: stop.signal,
-    maxMessages: 8,
-    invisibleDurationMs: 30_000,
-  })) {
-    handled.push(m.body.toString());
-    await consumer.ack(m);
-    if (handled.length === 5) stop.abort(); // ends the loop normally
+  try {
+    for await (const m of consumer.messages({
+      signal: stop.signal,
+      maxMessages: 8,
+      invisibleDurationMs: 30_000,
+    })) {
+      handled.push(m.body.toString());
+      await consumer.ack(m);
+      if (handled.length === 5) stop.abort(); // ends the loop normally
+    }
+  } finally {
+    clearTimeout(bound);
   }
-  clearTimeout(bound);
   log(`messages() yielded ${handled.join(', ')} and ended when the signal aborted`);
   expect(
     handled.length === 5 && new Set(handled).size === 5,

@@ -7,6 +7,7 @@
  * - {@link log} prints a line with the time since the start;
  * - {@link expect} checks an outcome and prints it, or throws, so the example exits with 1;
  * - {@link Inbox} collects what a consumer got and lets the example wait (bounded) until it got enough;
+ * - {@link sleep} stands for work a handler does;
  * - {@link runExample} runs the example's `main` and sets the exit code.
  */
 import type { Credentials } from '../src/index.js';
@@ -144,6 +145,20 @@ export class Inbox<T> {
       check();
     });
   }
+}
+
+/** Simulated work: resolves after `ms` (early when `signal` aborts); the timer never holds the process. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Runs an example: exit code 0 when `main` resolves, 1 (with the reason on stderr) when it throws. */
