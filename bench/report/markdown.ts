@@ -50,7 +50,7 @@ function throughputTable(rows: readonly Row[], target: Target): string[] {
     '| scenario | rocketmq-ts msgs/s | official msgs/s | raw grpc-js msgs/s | ts ÷ official | ts ÷ raw |',
     '|---|---:|---:|---:|---:|---:|',
   ];
-  for (const scenario of ['send', 'receive', 'consume', 'push-consume', 'e2e'] as const) {
+  for (const scenario of ['send', 'receive', 'consume', 'push-consume'] as const) {
     for (const variant of variantsOf(rows, target, scenario)) {
       const get = (c: ClientName) => findRow(rows, target, scenario, variant, c);
       const [t, o, r] = [get('rocketmq-ts'), get('official'), get('raw-grpc')];
@@ -98,6 +98,23 @@ function memoryTable(rows: readonly Row[]): string[] {
       }
       out.push(
         `| ${client} | ${kind} | ${n(r.extra.held)} | ${n(r.extra.retainedKiBPerMsg, 2)} | ${n(r.extra.rssKiBPerMsg, 2)} | ${n(r.rssMiB)} | ${r.ok}/${r.runs} |`,
+      );
+    }
+  }
+  return out;
+}
+
+function e2eTable(rows: readonly Row[]): string[] {
+  const out = [
+    '| consumer | client | p50 ms | p99 ms | delivered msgs/s (offered) | first message after ms | runs ok |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const variant of ['simple', 'push']) {
+    for (const client of CLIENTS) {
+      const r = findRow(rows, 'broker', 'e2e', variant, client);
+      if (r === undefined || r.gap !== undefined) continue;
+      out.push(
+        `| ${variant} | ${client} | ${n(r.p50Ms, 1)} | ${n(r.p99Ms, 1)} | ${n(r.msgsPerSec)} (${n(r.extra.offeredRate)}) | ${n(r.extra.firstMessageMs)} | ${r.ok}/${r.runs} |`,
       );
     }
   }
@@ -157,6 +174,9 @@ export function renderMarkdown(input: ReportInput): string {
       '',
     );
     lines.push(...throughputTable(rows, target), '', ...detailTable(rows, target), '');
+  }
+  if (rows.some((r) => r.scenario === 'e2e')) {
+    lines.push('## End-to-end latency, send → handler (real broker)', '', ...e2eTable(rows), '');
   }
   if (rows.some((r) => r.scenario === 'memory'))
     lines.push('## Memory (fake broker)', '', ...memoryTable(rows), '');
