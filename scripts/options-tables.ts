@@ -4,8 +4,8 @@
  * README part `<!-- generated:NAME -->` holds the own members of one interface (see {@link TABLES});
  * the consumers' shared options (`ConsumerClientOptions`) have their own table.
  *
- * `@internal` members are left out. A member without a TSDoc summary takes its text from
- * {@link SUMMARY_FALLBACK}; a member with neither is an error.
+ * `@internal` members are left out. A member without a TSDoc summary is an error (document it in the
+ * code, not here).
  *
  *   npx tsx scripts/options-tables.ts           print the tables
  *   npx tsx scripts/options-tables.ts --write   replace them in README.md
@@ -41,21 +41,6 @@ export const TABLES: readonly TableSpec[] = [
     name: 'PushConsumerOptions',
   },
 ];
-
-/** Descriptions of members whose TSDoc has only a `@defaultValue` (key: `Interface.member`). */
-export const SUMMARY_FALLBACK: Readonly<Record<string, string>> = {
-  'ConsumerClientOptions.logger':
-    'Where the client logs (e.g. `consoleLogger(console)`, `pinoLikeLogger(pino)`).',
-  'ConsumerClientOptions.tls':
-    'TLS: `true` for the system CAs, or `{ ca, cert, key, serverName, rejectUnauthorized }`.',
-  'ConsumerClientOptions.clientId': 'Client id sent to the server.',
-  'ConsumerClientOptions.clock': 'Test seam: the time source.',
-  'ConsumerClientOptions.timers': 'Test seam: the timer functions.',
-  'ConsumerClientOptions.random': 'Test seam: random numbers (jitter, queue selection).',
-  'ConsumerClientOptions.createGrpcClient': 'Test seam: creates the grpc-js clients.',
-  'ConsumerClientOptions.heartbeatIntervalMs': 'Period of the heartbeats to each endpoint.',
-  'ConsumerClientOptions.routeRefreshIntervalMs': 'Period of the route refresh.',
-};
 
 /** One row. */
 export interface OptionRow {
@@ -112,8 +97,8 @@ export function optionRows(): Map<string, OptionRow[]> {
       const tags = docs.flatMap((d) => [...(d.tags ?? [])]);
       if (tags.some((t) => t.tagName.text === 'internal')) continue;
       const key = `${table.name}.${member.name.text}`;
-      const summary = plain(docs.map((d) => commentText(d.comment)).join(' ')) || SUMMARY_FALLBACK[key];
-      if (!summary) throw new Error(`${key} has no TSDoc summary and no SUMMARY_FALLBACK entry`);
+      const summary = plain(docs.map((d) => commentText(d.comment)).join(' '));
+      if (!summary) throw new Error(`${key} has no TSDoc summary: document it in the code`);
       const def = tags.find((t) => t.tagName.text === 'defaultValue');
       rows.push({
         name: member.name.text,

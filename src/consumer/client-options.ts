@@ -15,7 +15,7 @@ import type { GrpcClientFactory, TlsConfig } from '../rpc/channel-pool.js';
 
 /** Options common to {@link SimpleConsumer} and {@link PushConsumer}. */
 export interface ConsumerClientOptions {
-  /** Access point of the proxy, e.g. `'127.0.0.1:8081'` (see `parseEndpoints`). */
+  /** Access point of the proxy: `host:port`, several separated by `;`, `[IPv6]:port`, or a domain name. */
   endpoints: string;
   /** The consumer group. */
   consumerGroup: string;
@@ -31,24 +31,30 @@ export interface ConsumerClientOptions {
    * @defaultValue 10000
    */
   minInvisibleDurationMs?: number | undefined;
-  /** @defaultValue no-op (or `NODE_DEBUG=rocketmq`) */
+  /**
+   * Where the client logs (e.g. `consoleLogger(console)`, `pinoLikeLogger(pino)`).
+   * @defaultValue silent (`NODE_DEBUG=rocketmq` prints debug lines)
+   */
   logger?: Logger | undefined;
-  /** @defaultValue plaintext */
+  /**
+   * TLS: `true` for the system CAs, or `{ ca, cert, key, serverName, rejectUnauthorized }`.
+   * @defaultValue plaintext
+   */
   tls?: TlsConfig | undefined;
-  /** @defaultValue a new id */
+  /** The id the client presents to the server. @defaultValue a new unique id */
   clientId?: string | undefined;
   // ── test seams ──
-  /** @defaultValue the system clock */
+  /** Time source (tests). @defaultValue the system clock */
   clock?: Clock | undefined;
-  /** @defaultValue the global timers */
+  /** Timer functions (tests). @defaultValue the global timers */
   timers?: TimerApi | undefined;
-  /** @defaultValue `Math.random` */
+  /** Random source for jitter (tests). @defaultValue `Math.random` */
   random?: RandomSource | undefined;
-  /** @defaultValue grpc-js clients */
+  /** Makes the gRPC clients (tests). @defaultValue grpc-js clients */
   createGrpcClient?: GrpcClientFactory | undefined;
-  /** @defaultValue 10 s */
+  /** Period of heartbeats to every endpoint, in ms. @defaultValue 10000 */
   heartbeatIntervalMs?: number | undefined;
-  /** @defaultValue 30 s */
+  /** Period of route refreshes, in ms. @defaultValue 30000 */
   routeRefreshIntervalMs?: number | undefined;
 }
 

@@ -40,7 +40,7 @@ test('rows carry the code’s names, required flags and @defaultValue texts', ()
   assert.equal(producer.has('core'), false, '@internal members are left out');
   const consumer = new Map(rows.get('options-consumer')!.map((r) => [r.name, r]));
   assert.equal(consumer.get('minInvisibleDurationMs')?.defaultValue, '10000');
-  assert.match(consumer.get('logger')!.summary, /consoleLogger/, 'fallback summary for a member without one');
+  assert.match(consumer.get('logger')!.summary, /consoleLogger/, 'summaries come from the TSDoc');
 });
 
 test('readme sections: read and replace between the markers only', () => {
