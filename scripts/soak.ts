@@ -8,7 +8,7 @@
  *   npm run soak -- --minutes 0.5 --report-every 5 --json
  *
  * Options: --minutes N (1), --rate MSG_PER_S (200), --body-bytes N (1024), --consumers N (2),
- * --report-every SECONDS (60), --drain-timeout SECONDS (60), --json (adds a `SOAK_RESULT {…}` line).
+ * --report-every SECONDS (60), --drain-timeout SECONDS (1200; it also ends after 60 s without progress), --json (adds a `SOAK_RESULT {…}` line).
  * Exit code 0 when the accounting holds (0 lost, 0 handled after ack), 1 otherwise, 2 on bad usage.
  */
 import { randomBytes } from 'node:crypto';
@@ -54,7 +54,7 @@ const rate = positive('rate', values.rate, 200);
 const bodyBytes = Math.round(positive('body-bytes', values['body-bytes'], 1024));
 const consumers = Math.round(positive('consumers', values.consumers, 2));
 const reportEveryMs = positive('report-every', values['report-every'], 60) * 1000;
-const drainTimeoutMs = positive('drain-timeout', values['drain-timeout'], 60) * 1000;
+const drainTimeoutMs = positive('drain-timeout', values['drain-timeout'], 1_200) * 1000;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 function printSample(s: SoakSample): void {
@@ -92,7 +92,7 @@ try {
     `accounting: sent ${a.sent} (ok ${a.sentOk}, failed ${a.sentFailed}) · deliveries ${a.deliveries} (duplicates ${a.duplicates}) · acked ${a.acked} (ack failures ${a.ackFailures}) · lost ${a.lost} · handled after ack ${a.handledAfterAck} · foreign ${a.foreign}`,
   );
   console.log(
-    `drift (2nd sample → last before drain): RSS ${result.rssDriftPct} %, heap ${result.heapDriftPct} %; drain ${result.drainMs} ms; errors ${JSON.stringify(result.errors)}`,
+    `drift (2nd sample → last before drain): RSS ${result.rssDriftPct} %, heap ${result.heapDriftPct} %; drain ${result.drainMs} ms (${result.drained ? 'complete' : 'INCOMPLETE'}); errors ${JSON.stringify(result.errors)}`,
   );
   if (values.json) console.log(`SOAK_RESULT ${JSON.stringify(result)}`);
   console.log(result.ok ? 'soak: OK' : `soak: FAILED: ${result.problems.join('; ')}`);

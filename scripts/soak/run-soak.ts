@@ -24,6 +24,8 @@ export interface SoakOptions {
   readonly reportEveryMs: number;
   /** Upper bound of the drain after sending stopped. */
   readonly drainTimeoutMs: number;
+  /** The drain gives up earlier when no ack arrived for this long. @defaultValue 60 s */
+  readonly drainStallMs?: number;
   readonly onSample?: (sample: SoakSample) => void;
 }
 
@@ -51,6 +53,8 @@ export interface SoakResult {
   readonly rssDriftPct: number;
   readonly heapDriftPct: number;
   readonly drainMs: number;
+  /** Whether every message sent OK was acked before the drain ended. */
+  readonly drained: boolean;
   readonly errors: Readonly<Record<string, number>>;
   readonly ok: boolean;
   readonly problems: readonly string[];
@@ -110,18 +114,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await sleep(200);
         continue;
       }
-      for (const v of batch) {
-        const seq = Number(v.keys[0]?.slice(v.keys[0].indexOf(':') + 1));
-        const offset = Number(v.queueOffset ?? -1) * 64 + v.queueId;
-        ledger.handled(seq, offset);
-        try {
-          await c.ack(v);
-          ledger.acked(seq, offset, true);
-        } catch (err) {
-          count('ack', err);
-          ledger.acked(seq, offset, false);
-        }
-      }
+      // The batch's acks go out together (one round trip of latency per batch, not per message).
+      await Promise.all(
+        batch.map(async (v) => {
+          const seq = Number(v.keys[0]?.slice(v.keys[0].indexOf(':') + 1));
+          const offset = Number(v.queueOffset ?? -1) * 64 + v.queueId;
+          ledger.handled(seq, offset);
+          try {
+            await c.ack(v);
+            ledger.acked(seq, offset, true);
+          } catch (err) {
+            count('ack', err);
+            ledger.acked(seq, offset, false);
+          }
+        }),
+      );
     }
   });
 
@@ -187,8 +194,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   }
   await Promise.all([...inFlight]);
   const drainStarted = performance.now();
-  while (ledger.lag > 0 && performance.now() - drainStarted < o.drainTimeoutMs) await sleep(100);
+  let lastProgress = drainStarted;
+  let lastLag = ledger.lag;
+  while (ledger.lag > 0 && performance.now() - drainStarted < o.drainTimeoutMs) {
+    await sleep(100);
+    if (ledger.lag !== lastLag) {
+      lastLag = ledger.lag;
+      lastProgress = performance.now();
+    } else if (performance.now() - lastProgress > (o.drainStallMs ?? 60_000)) break;
+  }
   const drainMs = performance.now() - drainStarted;
+  const drained = ledger.lag === 0;
   sample();
   loopDelay.disable();
   stopConsuming.abort();
@@ -201,7 +217,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const last = samples[samples.length - 2] ?? samples[samples.length - 1]!; // before the drain sample
   const pct = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
   const problems: string[] = [];
-  if (accounting.lost > 0) problems.push(`${accounting.lost} messages lost`);
+  if (!drained)
+    problems.push(`${accounting.lost} messages not acked when the drain ended (lost or not drained)`);
   if (accounting.handledAfterAck > 0) problems.push(`${accounting.handledAfterAck} handled after their ack`);
   if (accounting.foreign > 0) problems.push(`${accounting.foreign} foreign deliveries`);
   if (accounting.sentOk === 0) problems.push('nothing was sent');
@@ -211,6 +228,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     rssDriftPct: pct(base.rssMiB, last.rssMiB),
     heapDriftPct: pct(base.heapMiB, last.heapMiB),
     drainMs: Math.round(drainMs),
+    drained,
     errors: Object.fromEntries(errors),
     ok: problems.length === 0,
     problems,
