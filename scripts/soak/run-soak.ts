@@ -7,6 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
+import type { MessageView } from '../../src/model/message-view.js';
 import { RocketMQError } from '../../src/errors.js';
 import { Producer } from '../../src/producer/index.js';
 import { CompactLedger, type SoakAccounting } from './accounting.js';
@@ -104,7 +105,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   const consumeLoops = consumers.map(async (c) => {
     while (!stopConsuming.signal.aborted) {
-      let batch;
+      let batch: MessageView[];
       try {
         batch = await c.receive(32, 30_000, { signal: stopConsuming.signal });
       } catch (err) {
