@@ -66,7 +66,7 @@ function timing(
   scenario: ScenarioName,
   quick: boolean,
 ): { warmupMs: number; durationMs: number } {
-  if (quick) return { warmupMs: 300, durationMs: 500 };
+  if (quick) return { warmupMs: 150, durationMs: 300 };
   if (scenario === 'e2e') return { warmupMs: 2_000, durationMs: 5_000 };
   return target === 'fake' ? { warmupMs: 1_000, durationMs: 3_000 } : { warmupMs: 1_000, durationMs: 3_000 };
 }
@@ -108,6 +108,7 @@ export function plan(target: Target, options: PlanOptions): PlannedSpec[] {
           consumer: cell.consumer,
           rate: cell.scenario === 'e2e' ? 500 : undefined,
           awaitDurationMs: target === 'broker' ? 5_000 : 20_000,
+          ...(options.quick ? { shutdownTimeoutMs: 1_500, fillIdleMs: 800 } : {}),
         };
         out.push({
           spec,

@@ -28,6 +28,10 @@ export interface RunSpec {
   readonly rate?: number | undefined;
   /** Long polling of receives. */
   readonly awaitDurationMs: number;
+  /** Bound of each client shutdown (the worker exits afterwards anyway). @defaultValue 10000 */
+  readonly shutdownTimeoutMs?: number | undefined;
+  /** memory: a cache that stops growing for this long counts as full. @defaultValue 3000 */
+  readonly fillIdleMs?: number | undefined;
 }
 
 /** One measurement's outcome. Absent figures were not measured (never zero-filled). */

@@ -45,7 +45,7 @@ export const drain: Scenario = async ({ spec, factory }) => {
   const cpu = process.cpuUsage(cpu0);
   const mem = process.memoryUsage();
   void loops;
-  await shutdownBounded(consumer, 5_000);
+  await shutdownBounded(consumer, spec.shutdownTimeoutMs);
   return fromWindow(
     spec,
     {

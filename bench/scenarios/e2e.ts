@@ -100,8 +100,8 @@ export const e2e: Scenario = async ({ spec, factory }) => {
   await sleep(2_000); // messages sent at the end of the window may still be on their way
   stopped = true;
   await pacer;
-  await shutdownBounded(producer);
-  await shutdownBounded(consumer, 5_000);
+  await shutdownBounded(producer, spec.shutdownTimeoutMs);
+  await shutdownBounded(consumer, spec.shutdownTimeoutMs);
   await Promise.race([Promise.all(loops), sleep(1_000)]);
   const w: WindowResult = {
     msgs: received,

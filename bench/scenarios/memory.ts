@@ -74,7 +74,7 @@ export const memory: Scenario = async ({ spec, factory }) => {
     await adapter.start();
     const a = adapter;
     cached = () => a.cachedMessages?.() ?? held.length;
-    await fill(cached, target, 3_000, 60_000);
+    await fill(cached, target, spec.fillIdleMs ?? 3_000, 60_000);
   } else {
     adapter = await createAdapter(factory, configFor(spec, 'simple-consumer'));
     await adapter.start();
@@ -107,6 +107,6 @@ export const memory: Scenario = async ({ spec, factory }) => {
   };
   for (const resolve of pending) resolve();
   held.length = 0;
-  await shutdownBounded(adapter, 5_000);
+  await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   return result;
 };

@@ -20,7 +20,7 @@ export const startup: Scenario = async ({ spec, factory }) => {
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   await stopProfile?.();
-  await shutdownBounded(adapter);
+  await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   return {
     target: spec.target,
     client: spec.client,

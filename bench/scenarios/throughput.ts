@@ -26,7 +26,7 @@ export const send: Scenario = async ({ spec, factory }) => {
     });
     return fromWindow(spec, w);
   } finally {
-    await shutdownBounded(adapter);
+    await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   }
 };
 
@@ -41,7 +41,7 @@ export const receive: Scenario = async ({ spec, factory }) => {
     });
     return fromWindow(spec, w);
   } finally {
-    await shutdownBounded(adapter);
+    await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   }
 };
 
@@ -60,7 +60,7 @@ export const consume: Scenario = async ({ spec, factory }) => {
     });
     return fromWindow(spec, w);
   } finally {
-    await shutdownBounded(adapter);
+    await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   }
 };
 
@@ -87,6 +87,6 @@ export const pushConsume: Scenario = async ({ spec, factory }) => {
     });
     return fromWindow(spec, w);
   } finally {
-    await shutdownBounded(adapter);
+    await shutdownBounded(adapter, spec.shutdownTimeoutMs);
   }
 };
