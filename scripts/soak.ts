@@ -59,7 +59,7 @@ const drainTimeoutMs = positive('drain-timeout', values['drain-timeout'], 1_200)
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 function printSample(s: SoakSample): void {
   console.log(
-    `${pad(s.t.toFixed(1), 7)} s ${pad(s.rssMiB.toFixed(1), 7)} ${pad(s.heapMiB.toFixed(1), 7)} ${pad(s.handles, 7)} ${pad(s.sentPerSec, 7)} ${pad(s.ackedPerSec, 7)} ${pad(s.lag, 7)} ${pad(s.eventLoopP99Ms.toFixed(1), 8)} ${pad(s.sendErrors, 6)} ${pad(s.receiveErrors, 6)}`,
+    `${pad(s.t.toFixed(1), 7)} s ${pad(s.rssMiB.toFixed(1), 7)} ${pad(s.heapMiB.toFixed(1), 7)} ${pad(s.handles, 7)} ${pad(s.sentPerSec, 7)} ${pad(s.ackedPerSec, 7)} ${pad(s.lag, 7)} ${pad(s.eventLoopP99Ms.toFixed(1), 8)} ${pad(s.load1.toFixed(1), 5)} ${pad(s.sendErrors, 6)} ${pad(s.receiveErrors, 6)}`,
   );
 }
 
@@ -74,7 +74,7 @@ try {
   console.log(
     `soak: ${minutes} min at ${rate} msg/s, ${bodyBytes} B bodies, ${consumers} consumers, broker ${broker.source ?? '?'} ${broker.endpoint}, node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'not exposed'}`,
   );
-  console.log('      t   rssMiB heapMiB handles  sent/s  acked/s     lag  loopP99  sendE   recvE');
+  console.log('      t   rssMiB heapMiB handles  sent/s  acked/s     lag  loopP99 load1  sendE   recvE');
   const result = await runSoak({
     endpoint: broker.endpoint,
     topic,

@@ -4,6 +4,7 @@
  * is on), active handles, event-loop delay, throughput and lag. At the end sending stops, the consumers
  * drain what is left, and the at-least-once accounting is computed.
  */
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
@@ -43,6 +44,8 @@ export interface SoakSample {
   /** Sent OK, not acked yet. */
   readonly lag: number;
   readonly eventLoopP99Ms: number;
+  /** The machine's 1-minute load average (context for the timings: the broker runs on the same box). */
+  readonly load1: number;
   readonly sendErrors: number;
   readonly receiveErrors: number;
 }
@@ -160,6 +163,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ackedPerSec: Math.round((ledger.ackedCount - lastAcked) / dt),
       lag: ledger.lag,
       eventLoopP99Ms,
+      load1: Math.round(loadavg()[0]! * 10) / 10,
       sendErrors,
       receiveErrors,
     };
