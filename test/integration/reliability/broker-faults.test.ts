@@ -8,6 +8,8 @@
  * - C2 half-open connection (blackhole): sends fail by their deadline, the heartbeat-driven recovery
  *   opens a new connection, sends recover within 25 s.
  * - C5 RST storm under send + consume: every send settles typed, nothing lost.
+ * - D2 the proxy+broker JVM frozen (SIGSTOP) for 8 s, then resumed: calls time out typed, at most a few
+ *   connection attempts meanwhile, sends and receives back within 10 s of SIGCONT, nothing lost.
  * - D1/D3 SIGKILL of the proxy+broker JVM during steady sends and receives, restart on the same store:
  *   typed failures while it is down, a bounded number of connection attempts (no storm), sends and
  *   receives back by themselves within 30 s of the broker being ready, at-least-once accounting over
@@ -158,6 +160,78 @@ describe('real broker faults (own broker behind the fault proxy)', () => {
     const r = ledger.assertHolds({ log: (l) => t.diagnostic(l) });
     assert.deepEqual(untyped, []);
     assert.ok(r.sent.ok >= 5);
+  });
+
+  test('D2 JVM frozen 8 s (SIGSTOP/SIGCONT): typed timeouts, no connection storm, back within 10 s, nothing lost', async (t) => {
+    if (!broker) return t.skip(skip);
+    const pid = (broker as { pids?: number[] }).pids?.[1];
+    if (pid === undefined) return t.skip(`the ${broker.source} broker exposes no proxy pid to freeze`);
+    const { topic, group } = await topicAndGroup('d2');
+    const p = producer([topic]);
+    const c = consumer(group, topic);
+    await Promise.all([p.start(), c.start()]);
+    const ledger = new AtLeastOnceLedger('real-d2');
+    const stop = new AbortController();
+    const loop = consumeLoop(c, ledger, { signal: stop.signal, invisibleDurationMs: INVISIBLE_MS });
+    const codes = new Map<string, number>();
+    let okSends = 0;
+    let sending = true;
+    const sender = (async () => {
+      while (sending) {
+        const key = ledger.nextKey();
+        await ledger.send(key, () =>
+          p.send({ topic, body: key, keys: [key] }, { timeoutMs: 2_000 }).then(
+            (r) => {
+              okSends++;
+              return r;
+            },
+            (e: unknown) => {
+              const code = RocketMQError.from(e).code;
+              codes.set(code, (codes.get(code) ?? 0) + 1);
+              throw e;
+            },
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await waitUntil(() => ledger.ackedCount >= 5, 20_000, 'steady traffic before the freeze');
+    proxy.resetStats();
+    process.kill(pid, 'SIGSTOP');
+    let frozenMs = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 8_000));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      frozenMs = 8_000;
+    }
+    const attempts = proxy.stats().accepted;
+    const resumedAt = performance.now();
+    const okAtResume = okSends;
+    const ackedAtResume = ledger.ackedCount;
+    await waitUntil(
+      () => okSends > okAtResume + 2 && ledger.ackedCount > ackedAtResume + 2,
+      20_000,
+      'traffic after SIGCONT',
+    );
+    const rtoMs = performance.now() - resumedAt;
+    sending = false;
+    await sender;
+    await waitUntil(() => ledger.drained, 60_000, 'everything sent to be acked');
+    stop.abort();
+    await loop;
+    await drain(c, ledger, { timeoutMs: 30_000, invisibleDurationMs: INVISIBLE_MS });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    t.diagnostic(
+      `frozen ${frozenMs} ms: ${attempts} connection attempts, send errors ${JSON.stringify([...codes])}; back ${(rtoMs / 1000).toFixed(1)} s after SIGCONT`,
+    );
+    assert.ok(
+      [...codes.keys()].every((k) => ['TIMEOUT', 'UNAVAILABLE', 'CANCELLED'].includes(k)),
+      JSON.stringify([...codes]),
+    );
+    assert.ok((codes.get('TIMEOUT') ?? 0) >= 1, 'sends timed out while frozen');
+    assert.ok(attempts <= 6, `${attempts} connection attempts in 8 s (no storm)`);
+    assert.ok(rtoMs <= 10_000, `back after ${rtoMs.toFixed(0)} ms`);
   });
 
   test('D1/D3 SIGKILL during sends and receives, restart: typed failures, no connection storm, recovery ≤ 30 s after ready, nothing lost', async (t) => {
