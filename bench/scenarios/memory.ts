@@ -33,7 +33,10 @@ function sample(): Mem {
   return { rss: m.rss, retained: m.heapUsed + m.external, heapUsed: m.heapUsed };
 }
 
-/** Waits until `count()` reaches `target` or stops growing for `idleMs`. */
+/**
+ * Waits until `count()` reaches `target`, or stops growing for `idleMs` once it started (a push
+ * consumer may take a while to get its first messages), or `limitMs` passed.
+ */
 async function fill(count: () => number, target: number, idleMs: number, limitMs: number): Promise<void> {
   const end = performance.now() + limitMs;
   let last = -1;
@@ -44,7 +47,7 @@ async function fill(count: () => number, target: number, idleMs: number, limitMs
     if (n !== last) {
       last = n;
       lastChange = performance.now();
-    } else if (performance.now() - lastChange > idleMs) return;
+    } else if (n > 0 && performance.now() - lastChange > idleMs) return;
   }
 }
 
@@ -94,6 +97,7 @@ export const memory: Scenario = async ({ spec, factory }) => {
     scenario: spec.scenario,
     variant: variantOf(spec),
     ok: n > 0,
+    ...(n > 0 ? {} : { error: 'no message was received' }),
     msgs: n,
     rssMiB: full.rss / (KiB * KiB),
     heapMiB: full.heapUsed / (KiB * KiB),
