@@ -52,30 +52,63 @@ const neverController = new AbortController();
  * Combines signals: the result aborts as soon as any input aborts, with that input's reason.
  *
  * `undefined` entries are ignored. With no signals the result never aborts; with one it is returned as is.
- * Uses `AbortSignal.any` (Node ≥ 20.3) and falls back to listener wiring on older runtimes.
+ *
+ * Not `AbortSignal.any`: on Node 20 every combined signal stays referenced (a `WeakRef` in the inputs'
+ * dependant lists) until an input aborts, so combining with a long-lived signal — a client's shutdown
+ * signal, once per call — grows the heap by ~60 bytes per call for the life of the client. Here each
+ * input gets ONE abort listener for all of its dependants, which it holds weakly; a dependant that is
+ * garbage-collected is removed from the lists by a `FinalizationRegistry`.
  */
 export function linkSignals(...signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   if (present.length === 0) return neverController.signal;
   if (present.length === 1) return present[0]!;
-  const any = (AbortSignal as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (typeof any === 'function') return any.call(AbortSignal, present);
-  return linkByListeners(present);
+  const already = present.find((s) => s.aborted);
+  if (already !== undefined) return AbortSignal.abort(already.reason);
+  const controller = new AbortController();
+  // The combined signal keeps its controller alive; nothing else holds the controller strongly.
+  keepAlive.set(controller.signal, controller);
+  const ref = new WeakRef(controller);
+  for (const source of present) dependantsOf(source).add(ref);
+  forgetWhenCollected.register(controller, { sources: present.map((s) => new WeakRef(s)), ref });
+  return controller.signal;
 }
 
-function linkByListeners(signals: AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  const already = signals.find((s) => s.aborted);
-  if (already) {
-    controller.abort(already.reason);
-    return controller.signal;
+const keepAlive = new WeakMap<AbortSignal, AbortController>();
+const dependants = new WeakMap<AbortSignal, Set<WeakRef<AbortController>>>();
+const forgetWhenCollected = new FinalizationRegistry<{
+  readonly sources: ReadonlyArray<WeakRef<AbortSignal>>;
+  readonly ref: WeakRef<AbortController>;
+}>(({ sources, ref }) => {
+  for (const s of sources) {
+    const source = s.deref();
+    if (source !== undefined) dependants.get(source)?.delete(ref);
   }
-  const onAbort = (event: Event): void => {
-    for (const s of signals) s.removeEventListener('abort', onAbort);
-    controller.abort((event.target as AbortSignal).reason);
-  };
-  for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-  return controller.signal;
+});
+
+/** The dependants of `source`, with the one listener that aborts them all. */
+function dependantsOf(source: AbortSignal): Set<WeakRef<AbortController>> {
+  let set = dependants.get(source);
+  if (set === undefined) {
+    const created = new Set<WeakRef<AbortController>>();
+    set = created;
+    dependants.set(source, created);
+    source.addEventListener(
+      'abort',
+      () => {
+        const refs = [...created];
+        created.clear();
+        for (const r of refs) r.deref()?.abort(source.reason);
+      },
+      { once: true },
+    );
+  }
+  return set;
+}
+
+/** Number of live signals combined with `source` and not collected yet (diagnostics and tests). */
+export function dependantCount(source: AbortSignal): number {
+  return dependants.get(source)?.size ?? 0;
 }
 
 /** A signal that aborts after a delay, plus the means to release its timer early. */
