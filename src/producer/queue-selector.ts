@@ -18,6 +18,7 @@ import { endpointKey } from '../rpc/endpoints.js';
 import { fifoQueueIndex } from './sip-hash.js';
 
 /** Routes are immutable (frozen), so their writable queues are computed once per route, not per send. */
+const acceptedByQueue = new WeakMap<RouteQueue, readonly string[]>();
 const writableByRoute = new WeakMap<TopicRoute, readonly RouteQueue[]>();
 
 /** The writable master queues of a route, in route order. */
@@ -97,7 +98,12 @@ export class QueueSelector {
  * @throws RocketMQError `MESSAGE_PROPERTY_CONFLICT_WITH_TYPE` without any RPC.
  */
 export function checkMessageType(queue: RouteQueue, type: MessageType): void {
-  const accepted = queue.acceptMessageTypes.filter((t) => t !== 'UNSPECIFIED');
+  let accepted = acceptedByQueue.get(queue);
+  if (accepted === undefined) {
+    accepted = queue.acceptMessageTypes.filter((t) => t !== 'UNSPECIFIED');
+    // Route queues are frozen: their accepted types are computed once, not per send.
+    if (Object.isFrozen(queue)) acceptedByQueue.set(queue, accepted);
+  }
   if (accepted.length === 0 || (accepted as readonly string[]).includes(type)) return;
   throw new RocketMQError(
     `topic "${queue.topic}" accepts ${accepted.join('/')} messages, not ${type}`,

@@ -39,7 +39,7 @@ import { AsyncQueue } from '../internal/async-queue.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import { createDeferred } from '../internal/deferred.js';
 import { type Logger, noopLogger } from '../observability/logger.js';
-import { type CredentialsProvider, resolveCredentials } from './auth/credentials.js';
+import { type Credentials, type CredentialsProvider, resolveCredentials } from './auth/credentials.js';
 import type { ChannelLease, ChannelPool } from './channel-pool.js';
 import { type Endpoints, endpointKey } from './endpoints.js';
 import { whenAborted } from './abort-fanout.js';
@@ -123,15 +123,39 @@ export function methodPath(method: Pick<DescMethod, 'name' | 'parent'>): string 
   return `/${method.parent.typeName}/${method.name}`;
 }
 
+// Per-call work kept out of the hot path: paths and codec functions are made once per descriptor.
+const paths = new WeakMap<object, string>();
+const serializers = new WeakMap<DescMessage, (value: never) => Buffer>();
+const deserializers = new WeakMap<DescMessage, (bytes: Buffer) => unknown>();
+
+function pathOf(method: DescMethod): string {
+  let path = paths.get(method);
+  if (path === undefined) {
+    path = methodPath(method);
+    paths.set(method, path);
+  }
+  return path;
+}
+
 function serializer<I extends DescMessage>(schema: I): (value: MessageShape<I>) => Buffer {
-  return (value) => {
-    const bytes = toBinary(schema, value);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
+  let fn = serializers.get(schema) as ((value: MessageShape<I>) => Buffer) | undefined;
+  if (fn === undefined) {
+    fn = (value) => {
+      const bytes = toBinary(schema, value);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    };
+    serializers.set(schema, fn as (value: never) => Buffer);
+  }
+  return fn;
 }
 
 function deserializer<O extends DescMessage>(schema: O): (bytes: Buffer) => MessageShape<O> {
-  return (bytes) => fromBinary(schema, bytes);
+  let fn = deserializers.get(schema) as ((bytes: Buffer) => MessageShape<O>) | undefined;
+  if (fn === undefined) {
+    fn = (bytes) => fromBinary(schema, bytes);
+    deserializers.set(schema, fn);
+  }
+  return fn;
 }
 
 const noAbortWatch = (): void => {};
@@ -217,10 +241,11 @@ export class RpcClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedError(signal, undefined);
     const message = create(method.input, request as MessageInitShape<I>);
-    const { metadata, requestId } = await this.#prepare();
+    const { metadata, requestId } =
+      this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
     const lease = this.#pool.acquire(endpoints);
-    const path = methodPath(method);
+    const path = pathOf(method);
     return new Promise<UnaryResult<MessageShape<O>>>((resolve, reject) => {
       let call: grpc.ClientUnaryCall | undefined;
       let unwatch = noAbortWatch;
@@ -280,10 +305,11 @@ export class RpcClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedError(signal, undefined);
     const message = create(method.input, request as MessageInitShape<I>);
-    const { metadata, requestId } = await this.#prepare();
+    const { metadata, requestId } =
+      this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
     const lease = this.#pool.acquire(endpoints);
-    const path = methodPath(method);
+    const path = pathOf(method);
     let call: grpc.ClientReadableStream<MessageShape<O>>;
     const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => call.cancel() });
     let unwatch = noAbortWatch;
@@ -330,10 +356,11 @@ export class RpcClient {
   ): Promise<BidiCall<I, O>> {
     const { signal } = options;
     if (signal?.aborted) throw abortedError(signal, undefined);
-    const { metadata, requestId } = await this.#prepare();
+    const { metadata, requestId } =
+      this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
     const lease = this.#pool.acquire(endpoints);
-    const path = methodPath(method);
+    const path = pathOf(method);
     let call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
     try {
       call = lease.client.makeBidiStreamRequest(
@@ -355,6 +382,11 @@ export class RpcClient {
   async #prepare(): Promise<PreparedMetadata> {
     const credentials =
       this.#credentials === undefined ? undefined : await resolveCredentials(this.#credentials);
+    return this.#headers(credentials);
+  }
+
+  /** The headers of one call (synchronous: anonymous calls need no credentials lookup). */
+  #headers(credentials: Credentials | undefined): PreparedMetadata {
     const requestId = this.#requestId();
     const headers = buildRequestMetadata({
       clientId: this.#clientId,

@@ -172,10 +172,22 @@ export function toGrpcTarget(endpoints: Endpoints): string {
   return TARGET_PREFIX[endpoints.scheme] + endpoints.addresses.map(formatAddress).join(',');
 }
 
+/** Keys of frozen {@link Endpoints} (see {@link endpointKey}). */
+const keys = new WeakMap<Endpoints, string>();
+
 /**
  * A stable identity string for maps of channels and sessions: like {@link toGrpcTarget} but with the
  * addresses sorted, so the same set of addresses in any order gives the same key.
  */
 export function endpointKey(endpoints: Endpoints): string {
-  return TARGET_PREFIX[endpoints.scheme] + endpoints.addresses.map(formatAddress).sort().join(',');
+  // Every call looks its channel up by this key (and a send needs it several times), so the key of an
+  // immutable (frozen, as built by createEndpoints) instance is computed once.
+  const frozen = Object.isFrozen(endpoints) && Object.isFrozen(endpoints.addresses);
+  if (frozen) {
+    const known = keys.get(endpoints);
+    if (known !== undefined) return known;
+  }
+  const key = TARGET_PREFIX[endpoints.scheme] + endpoints.addresses.map(formatAddress).sort().join(',');
+  if (frozen) keys.set(endpoints, key);
+  return key;
 }
