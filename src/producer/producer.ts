@@ -136,6 +136,7 @@ export class Producer {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #probe: TaskHandle | undefined;
+  #throttle: { readonly from: BackoffPolicy; readonly policy: BackoffPolicy } | undefined;
 
   /** @throws RocketMQError `INVALID_ARGUMENT` for invalid options. */
   constructor(options: ProducerOptions) {
@@ -247,7 +248,7 @@ export class Producer {
       const op = this.#telemetry.startSend(validated.prepared, 1, false);
       try {
         const prepared = this.#traced(message, validated, false, op.traceProperties(opts));
-        await this.#ready();
+        if (this.#core.state !== 'running') await this.#ready();
         return await this.#sendOne(prepared, opts, op);
       } catch (err) {
         op.fail(err);
@@ -464,10 +465,13 @@ export class Producer {
     const core = this.#core;
     const deadline = createDeadline(core.clock, opts.timeoutMs);
     const signal = linkSignals(opts.signal, this.#stopper.signal);
-    const route = await core.getRoute(plan.topic, {
-      signal,
-      timeoutMs: Math.min(core.requestTimeoutMs, deadline.remaining()),
-    });
+    // A cached route needs no await (sends run only once the core is running, see #ready).
+    const route =
+      core.routes.peek(plan.topic) ??
+      (await core.getRoute(plan.topic, {
+        signal,
+        timeoutMs: Math.min(core.requestTimeoutMs, deadline.remaining()),
+      }));
     if (!core.settings.current.topics.includes(plan.topic)) core.settings.addTopic(plan.topic);
     const settings = core.settings.current;
     const maxAttempts = this.#options.maxAttempts;
@@ -522,8 +526,12 @@ export class Producer {
   #throttleBackoff(): BackoffPolicy {
     if (this.#options.throttleBackoff !== undefined) return this.#options.throttleBackoff;
     const policy = this.#core.settings.current.retryPolicy?.backoff ?? DEFAULT_PRODUCER_RETRY_POLICY.backoff;
-    if (policy.kind === 'exponential' && policy.jitter === 0) return { ...policy, jitter: THROTTLE_JITTER };
-    return policy;
+    // Asked for on every send: the jittered copy is made once per server policy.
+    if (this.#throttle?.from === policy) return this.#throttle.policy;
+    const jittered =
+      policy.kind === 'exponential' && policy.jitter === 0 ? { ...policy, jitter: THROTTLE_JITTER } : policy;
+    this.#throttle = { from: policy, policy: jittered };
+    return jittered;
   }
 
   async #endTransaction(
