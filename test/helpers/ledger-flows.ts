@@ -62,6 +62,33 @@ export async function handleAndAck(
   }
 }
 
+/** Errors seen by {@link drain} and {@link receiveLoop}, by code. */
+export type ErrorTally = Map<string, number>;
+
+/**
+ * Receives and acks until `signal` aborts, calling `receive()` directly and retrying after ANY error
+ * (tallied by code, 200 ms pause): an application loop that keeps consuming whatever the broker says.
+ */
+export async function receiveLoop(
+  consumer: SimpleConsumer,
+  ledger: AtLeastOnceLedger,
+  options: { signal: AbortSignal; invisibleDurationMs: number; tally: ErrorTally; name?: string },
+): Promise<void> {
+  while (!options.signal.aborted) {
+    let views: MessageView[];
+    try {
+      views = await consumer.receive(16, options.invisibleDurationMs, { signal: options.signal });
+    } catch (err) {
+      if (options.signal.aborted) return;
+      const code = RocketMQError.from(err).code;
+      options.tally.set(code, (options.tally.get(code) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    for (const v of views) await handleAndAck(consumer, ledger, v, options.name);
+  }
+}
+
 /**
  * Receives and acks until `signal` aborts, through the `messages()` iterator (which retries retriable
  * receive errors after its backoff); a non-retriable error ends the loop with it.
@@ -79,9 +106,6 @@ export async function consumeLoop(
     await handleAndAck(consumer, ledger, view, options.name);
   }
 }
-
-/** Errors seen by {@link drain}, by code. */
-export type ErrorTally = Map<string, number>;
 
 /**
  * Receives and acks until every key sent OK is settled (or `timeoutMs` passes). When some keys are
