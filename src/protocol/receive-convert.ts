@@ -6,6 +6,8 @@
  * the LAST `status` frame decides:
  * - `OK` → the decoded messages (possibly none: the proto allows an OK empty poll);
  * - `MESSAGE_NOT_FOUND` → an empty result;
+ * - the proxy's polling-time rejection (`ILLEGAL_POLLING_TIME`, or `BAD_REQUEST` "…not enough for
+ *   polling") → a retriable `ILLEGAL_POLLING_TIME` (the request lost its time in transit);
  * - any other code → its typed {@link RocketMQError} (e.g. `TOO_MANY_REQUESTS`, retriable);
  * - no status frame at all → `INTERNAL`.
  * A gRPC error mid-stream fails the whole call (already-popped messages become visible again after
@@ -134,12 +136,30 @@ export async function collectReceiveFrames(
     ...context,
   };
   if (status.code === Code.MESSAGE_NOT_FOUND) return { messages: [], ...base };
+  if (isPollingTimeRejection(status)) {
+    // Our deadline always leaves room for the proxy's minimum polling time, so this answer means the
+    // request spent that room in transit (a slow network, a paused broker): try again.
+    throw new RocketMQError(status.message, 'ILLEGAL_POLLING_TIME', {
+      retriable: true,
+      brokerCode: status.code,
+      ...context,
+    });
+  }
   const err = statusError(status, context);
   if (err !== undefined) throw err;
   return {
     messages: raw.map((m) => fromProtoMessage(m, { endpoint: options.endpoint })),
     ...base,
   };
+}
+
+/**
+ * The proxy's "not enough deadline left for polling" answer: `ILLEGAL_POLLING_TIME`, or `BAD_REQUEST`
+ * with that text for clients whose version string sorts below "5.0.3" (ours, `0.x`, does).
+ */
+function isPollingTimeRejection(status: { code: number; message: string }): boolean {
+  if (status.code === Code.ILLEGAL_POLLING_TIME) return true;
+  return status.code === Code.BAD_REQUEST && /not enough for polling/i.test(status.message);
 }
 
 /**

@@ -110,6 +110,17 @@ describe('collectReceiveFrames', () => {
     assert.equal(e.message, 'polling full');
   });
 
+  test("the proxy's polling-time rejection is a retriable ILLEGAL_POLLING_TIME, whichever code it uses", async () => {
+    const text = 'The deadline time remaining is not enough for polling, please check network condition';
+    for (const code of [Code.ILLEGAL_POLLING_TIME, Code.BAD_REQUEST]) {
+      const e = await rejectsCode(collect([status(code, text), deliveredAt(1)]), 'ILLEGAL_POLLING_TIME');
+      assert.equal(e.retriable, true);
+      assert.equal(e.brokerCode, code);
+    }
+    const other = await rejectsCode(collect([status(Code.BAD_REQUEST, 'bad')]), 'BAD_REQUEST');
+    assert.equal(other.retriable, false, 'any other BAD_REQUEST stays non-retriable');
+  });
+
   test('other statuses → their typed, non-retriable errors', async () => {
     await rejectsCode(collect([status(Code.ILLEGAL_FILTER_EXPRESSION)]), 'ILLEGAL_FILTER_EXPRESSION');
     await rejectsCode(collect([status(Code.ILLEGAL_INVISIBLE_TIME)]), 'ILLEGAL_INVISIBLE_TIME');
