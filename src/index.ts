@@ -18,6 +18,7 @@ export type {
   PushConsumerShutdownOptions,
   RetryLater,
 } from './consumer/push-consumer-options.js';
+export type { AckResult } from './consumer/ack-all.js';
 export {
   type ConsumerCallOptions,
   type MessagesOptions,

@@ -68,9 +68,11 @@ function simpleConsumerAdapter(lib: Lib, config: AdapterConfig): ClientAdapter<M
     start: () => consumer.start(),
     send: () => Promise.reject(unsupported(CLIENT, 'simple-consumer', 'send')),
     receiveBatch: (max) => consumer.receive(max, invisible),
-    // The public API acknowledges one message per call; the acks of a batch run concurrently.
+    // ackAll settles a receive's batch in one AckMessage (per endpoint and topic).
     ack: async (messages) => {
-      await Promise.all(messages.map((m) => consumer.ack(m)));
+      const results = await consumer.ackAll(messages);
+      const failed = results.find((r) => r.error !== undefined);
+      if (failed !== undefined) throw failed.error;
     },
     bodyOf: (m) => m.body,
     shutdown: () => consumer.shutdown(),

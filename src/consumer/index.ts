@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export type { AckResult } from './ack-all.js';
 export {
   type ConsumerCallOptions,
   type MessagesOptions,

@@ -46,10 +46,13 @@ import { ClientCore } from '../protocol/client-core.js';
 import type { ClientCoreStateName } from '../protocol/client-state.js';
 import {
   ack as ackCall,
+  ackReceipts,
   changeInvisibleDuration as changeInvisibleCall,
+  receiptOf,
   receive as receiveCall,
 } from '../protocol/consumer-rpc.js';
 import { type Endpoints, endpointKey } from '../rpc/endpoints.js';
+import { type AckResult, ackAllGrouped } from './ack-all.js';
 import { type ConsumerClientOptions, consumerCoreOptions } from './client-options.js';
 import {
   MAX_INVISIBLE_DURATION_MS,
@@ -324,6 +327,52 @@ export class SimpleConsumer {
             throw err;
           },
         ),
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Acknowledges many messages with as few AckMessage requests as possible: one per endpoint and topic
+   * (up to 128 entries each), sent concurrently. Each message gets its own outcome, in input order; a
+   * message whose ack failed (an expired receipt, a transport failure of its request…) carries the error
+   * and will be delivered again. An empty array resolves to `[]` without a request.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` when `views` is not an array or any element is not a view
+   * received by this consumer (nothing is sent then); `INVALID_STATE` when not running.
+   */
+  ackAll(views: readonly MessageView[], options: ConsumerCallOptions = {}): Promise<AckResult[]> {
+    try {
+      if (!Array.isArray(views)) {
+        throw new RocketMQError(
+          `ackAll expects an array of MessageView, got ${views === null ? 'null' : typeof views}`,
+          'INVALID_ARGUMENT',
+        );
+      }
+      const checked = views.map((view) => validateView(view));
+      const opts = validateCallOptions(options);
+      const endpoints = checked.map((v) => this.#endpointsOf(v));
+      this.#assertRunning();
+      if (checked.length === 0) return Promise.resolve([]);
+      const ops = checked.map((v, i) =>
+        this.#telemetry.startSettle('ack', v, endpoints[i]?.addresses[0], 'active'),
+      );
+      return this.#track(
+        ackAllGrouped(
+          {
+            endpointsOf: (v) => this.#endpointsOf(v),
+            receiptOf: (v) => receiptOf(this.#core, v),
+            ackMany: (endpoints, refs) => ackReceipts(this.#core, endpoints, refs, opts),
+          },
+          checked,
+        ).then((results) => {
+          results.forEach((r, i) => {
+            if (r.error === undefined) ops[i]?.succeed();
+            else ops[i]?.fail(r.error);
+          });
+          return results;
+        }),
       );
     } catch (err) {
       return Promise.reject(err);

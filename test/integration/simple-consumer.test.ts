@@ -120,6 +120,35 @@ describe('SimpleConsumer against a real RocketMQ 5.x proxy', () => {
     await s.consumer.ack(back);
   });
 
+  test('ackAll settles a whole batch: none of it comes back, the un-acked control does', async (t) => {
+    if (!broker) return t.skip(skipReason);
+    const s = await setup(t, 'sc-ackall');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await s.send({ body: `batch-${i}` }));
+    const control = await s.send({ body: 'control' });
+    const first = await receiveUntil(s.consumer, [...ids, control], 10);
+    assert.ok(
+      [...ids, control].every((id) => first.has(id)),
+      'everything received',
+    );
+    const batch = ids.map((id) => first.get(id)!);
+    const results = await s.consumer.ackAll(batch);
+    assert.deepEqual(
+      results.map((r) => [r.message.messageId, r.error?.code]),
+      ids.map((id) => [id, undefined]),
+    );
+
+    let back: MessageView | undefined;
+    for (let i = 0; i < 10 && back === undefined; i++) {
+      for (const m of await s.consumer.receive(32, INVISIBLE_MS)) {
+        assert.ok(!ids.includes(m.messageId), `acked ${m.messageId} must not come back`);
+        if (m.messageId === control) back = m;
+      }
+    }
+    assert.ok(back, 'the un-acked control came back after its invisible duration');
+    assert.deepEqual(await s.consumer.ackAll([back]), [{ message: back }]);
+  });
+
   test('tag filter a||b selects exactly the a and b messages', async (t) => {
     if (!broker) return t.skip(skipReason);
     const s = await setup(t, 'sc-tag', FilterExpression.tag('a||b'));

@@ -166,6 +166,92 @@ describe('SimpleConsumer round trips', () => {
   });
 });
 
+describe('SimpleConsumer.ackAll', () => {
+  test('acks a whole batch in one AckMessage, and none of it is delivered again', async (t) => {
+    const s = await setup(t);
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add(await s.send({ body: `m${i}` }));
+    const views = await s.consumer.receive(32, 30_000);
+    assert.equal(views.length, 20);
+    s.fx.broker.resetStats();
+    const results = await s.consumer.ackAll(views);
+    assert.equal(s.fx.broker.stats().calls.AckMessage, 1);
+    assert.equal(s.fx.broker.stats().acked, 20);
+    assert.deepEqual(
+      results.map((r) => r.message.messageId),
+      views.map((v) => v.messageId),
+      'results come back in input order',
+    );
+    assert.ok(results.every((r) => r.error === undefined));
+    s.fx.time!.advance(60_000);
+    assert.deepEqual(await receiveParked(s), []);
+  });
+
+  test('each message has its own outcome: a superseded receipt fails, the others are acked', async (t) => {
+    const s = await setup(t);
+    for (let i = 0; i < 3; i++) await s.send({ body: `m${i}` });
+    const views = await s.consumer.receive(32, 30_000);
+    assert.equal(views.length, 3);
+    await s.consumer.changeInvisibleDuration(views[1]!, 30_000); // views[1]'s handle is now stale
+    const results = await s.consumer.ackAll(views);
+    assert.equal(results[0]?.error, undefined);
+    assert.equal(results[1]?.error?.code, 'INVALID_RECEIPT_HANDLE');
+    assert.equal(results[2]?.error, undefined);
+    assert.equal(s.fx.broker.stats().acked, 2);
+  });
+
+  test('more than 128 messages go out in chunks of at most 128 entries', async (t) => {
+    const s = await setup(t);
+    for (let i = 0; i < 140; i++) await s.send({ body: `m${i}` });
+    const views: MessageView[] = [];
+    while (views.length < 140) {
+      const batch = await s.consumer.receive(32, 30_000);
+      assert.ok(batch.length > 0, 'the backlog is there');
+      views.push(...batch);
+    }
+    s.fx.broker.resetStats();
+    const results = await s.consumer.ackAll(views);
+    assert.equal(s.fx.broker.stats().calls.AckMessage, 2);
+    assert.equal(s.fx.broker.stats().acked, 140);
+    assert.equal(results.filter((r) => r.error !== undefined).length, 0);
+  });
+
+  test('a request that fails as a whole gives its error to every message of it; they come back', async (t) => {
+    const s = await setup(t);
+    for (let i = 0; i < 4; i++) await s.send({ body: `m${i}` });
+    const views = await s.consumer.receive(32, 10_000);
+    s.fx.broker.faults.failNext('AckMessage', 1, { grpcStatus: 14 });
+    const results = await s.consumer.ackAll(views);
+    assert.deepEqual(
+      results.map((r) => r.error?.code),
+      ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE'],
+    );
+    assert.equal(s.fx.broker.stats().acked, 0);
+    s.fx.time!.advance(11_000);
+    const again = await s.consumer.receive(32, 30_000);
+    assert.deepEqual(again.map((v) => v.messageId).sort(), views.map((v) => v.messageId).sort());
+  });
+
+  test('bad input and wrong state send nothing; an empty array sends nothing', async (t) => {
+    const s = await setup(t);
+    await s.send({});
+    const [v] = await s.consumer.receive(1, 30_000);
+    s.fx.broker.resetStats();
+    await rejectsWith(s.consumer.ackAll(v as unknown as MessageView[]), 'INVALID_ARGUMENT');
+    await rejectsWith(s.consumer.ackAll(null as unknown as MessageView[]), 'INVALID_ARGUMENT');
+    await rejectsWith(s.consumer.ackAll([v!, {} as MessageView]), 'INVALID_ARGUMENT');
+    await rejectsWith(
+      s.consumer.ackAll([v!, new MessageView({ ...v!, endpoint: 'ipv4:10.9.9.9:1' })]),
+      'INVALID_ARGUMENT',
+    );
+    await rejectsWith(s.consumer.ackAll([v!], { timeoutMs: -1 }), 'INVALID_ARGUMENT');
+    assert.deepEqual(await s.consumer.ackAll([]), []);
+    assert.equal(s.fx.broker.stats().calls.AckMessage, 0);
+    await s.consumer.shutdown();
+    await rejectsWith(s.consumer.ackAll([v!]), 'CLOSED');
+  });
+});
+
 describe('SimpleConsumer filters', () => {
   test('tag a||b selects exactly the a and b messages', async (t) => {
     const s = await setup(t, { filter: FilterExpression.tag('a||b') });
