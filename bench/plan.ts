@@ -13,6 +13,8 @@ export interface PlanOptions {
   readonly endpoint: string;
   /** Unique suffix for topic and group names of this run. */
   readonly runId: string;
+  /** Send concurrencies to run instead of the default levels (e.g. one level to profile). */
+  readonly sendLevels?: readonly number[] | undefined;
 }
 
 /** A spec that needs a fresh topic and group on the real broker (and maybe a backlog). */
@@ -36,8 +38,8 @@ interface Cell {
   consumer?: 'simple' | 'push';
 }
 
-function cells(target: Target, quick: boolean): Cell[] {
-  const send = (quick ? SEND_LEVELS_QUICK : SEND_LEVELS_FULL).map((c) => ({
+function cells(target: Target, quick: boolean, sendLevels?: readonly number[]): Cell[] {
+  const send = (sendLevels ?? (quick ? SEND_LEVELS_QUICK : SEND_LEVELS_FULL)).map((c) => ({
     scenario: 'send' as const,
     concurrency: c,
   }));
@@ -77,7 +79,7 @@ export function plan(target: Target, options: PlanOptions): PlannedSpec[] {
   const sharedTopic = `bench-${target}-${options.runId}`;
   let serial = 0;
   for (let run = 1; run <= options.runs; run++) {
-    for (const cell of cells(target, options.quick)) {
+    for (const cell of cells(target, options.quick, options.sendLevels)) {
       if (!wanted(cell.scenario)) continue;
       const rotation = (run - 1) % options.clients.length;
       const clients = [...options.clients.slice(rotation), ...options.clients.slice(0, rotation)];

@@ -8,6 +8,7 @@
  *   --targets fake,broker which targets (default both; quick: fake)
  *   --clients a,b         subset of rocketmq-ts,official,raw-grpc
  *   --scenarios a,b       subset of send,receive,consume,push-consume,memory,startup,e2e
+ *   --send-levels 16,64   send concurrencies instead of the default 1,16,64,256 (quick: 1,16)
  *   --own-broker          start a broker of our own instead of using ROCKETMQ_ENDPOINT
  *   --build / --no-build  measure the tsc build of src/ (default for full runs) or src/ through tsx
  *                         (default for quick runs; see lib/library.ts)
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     targets: { type: 'string' },
     clients: { type: 'string' },
     scenarios: { type: 'string' },
+    'send-levels': { type: 'string' },
     'own-broker': { type: 'boolean', default: false },
     build: { type: 'boolean' },
     'no-build': { type: 'boolean', default: false },
@@ -52,6 +54,11 @@ const runs = Number(values.runs ?? (quick ? 1 : 3));
 const targets = (values.targets?.split(',') ?? (quick ? ['fake'] : ['fake', 'broker'])) as Target[];
 const clients = (values.clients?.split(',') ?? [...CLIENTS]) as ClientName[];
 const scenarios = values.scenarios?.split(',') as ScenarioName[] | undefined;
+const sendLevels = values['send-levels']?.split(',').map((level) => {
+  const n = Number(level);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--send-levels: not a positive integer: ${level}`);
+  return n;
+});
 const outDir = resolve(ROOT, values.out ?? (quick ? '.cache/bench-quick' : 'bench/results'));
 const build = values['no-build'] === true ? false : (values.build ?? !quick);
 const log = (line: string): void => console.error(`[bench] ${line}`);
@@ -113,7 +120,7 @@ async function runFake(results: RunResult[], runId: string): Promise<void> {
   );
   const endpoint = `127.0.0.1:${ready.port}`;
   log(`fake broker on ${endpoint}`);
-  const planned = plan('fake', { quick, runs, clients, scenarios, endpoint, runId });
+  const planned = plan('fake', { quick, runs, clients, scenarios, endpoint, runId, sendLevels });
   if (quick) {
     // Smoke run: one worker per client, in parallel (figures are not comparable in this mode).
     const byClient = clients.map((c) => planned.filter((p) => p.spec.client === c).map((p) => p.spec));
@@ -141,7 +148,15 @@ async function runBroker(
   stopBroker = () => broker.stop();
   env.broker = `${broker.source ?? '?'} at ${broker.endpoint} (RocketMQ ${rocketmqVersion()}${broker.source === 'env' ? ', version as configured for the harness' : ''})`;
   log(`real broker: ${env.broker}`);
-  const planned = plan('broker', { quick, runs, clients, scenarios, endpoint: broker.endpoint, runId });
+  const planned = plan('broker', {
+    quick,
+    runs,
+    clients,
+    scenarios,
+    endpoint: broker.endpoint,
+    runId,
+    sendLevels,
+  });
   const shared = new Set<string>();
   await runPlanned(planned, results, async (p) => {
     const { topic, group } = p.spec;
