@@ -9,10 +9,10 @@ import { create } from '@bufbuild/protobuf';
 import { RocketMQError } from '../errors.js';
 import { MessagingService } from '../gen/apache/rocketmq/v2/service_pb.js';
 import type { PreparedMessage } from '../model/message.js';
-import type { CallOptions, RpcClient } from '../rpc/call.js';
+import { type CallOptions, EncodedRequest, type RpcClient } from '../rpc/call.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import { isOk, statusError } from '../rpc/status.js';
-import { toProtoMessage } from './codec/message-codec.js';
+import { encodeSendMessageRequest } from './codec/send-request-encoder.js';
 import { toResource } from './convert.js';
 
 /** One message of a SendMessage request. */
@@ -56,17 +56,20 @@ export async function sendMessages(
   attempt: SendAttempt,
   options: CallOptions = {},
 ): Promise<SendEntry[]> {
-  const request = create(MessagingService.method.sendMessage.input, {
-    messages: messages.map((m) =>
-      toProtoMessage(m.prepared, {
-        messageId: m.messageId,
-        namespace: attempt.namespace,
-        bornHost: attempt.bornHost,
-        now: attempt.now,
-        queueId: attempt.queueId,
-      }),
+  const request = new EncodedRequest<typeof MessagingService.method.sendMessage.input>(
+    encodeSendMessageRequest(
+      messages.map((m) => ({
+        message: m.prepared,
+        options: {
+          messageId: m.messageId,
+          namespace: attempt.namespace,
+          bornHost: attempt.bornHost,
+          now: attempt.now,
+          queueId: attempt.queueId,
+        },
+      })),
     ),
-  });
+  );
   const { response, requestId } = await rpc.unary(
     endpoints,
     MessagingService.method.sendMessage,

@@ -76,6 +76,36 @@ describe('RpcClient over a loopback server', () => {
     await server.close();
   });
 
+  test('unary without credentials: every call has all headers, its own request id and the current date-time', async () => {
+    server.handlers = {
+      heartbeat: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, create(HeartbeatResponseSchema, { status: { code: Code.OK, message: 'OK' } })),
+    };
+    const anonClock = new ManualClock(Date.UTC(2025, 5, 6, 7, 8, 9));
+    const anon = new RpcClient({ pool, clientId: 'host@2@0@def', namespace: 'ns2', clock: anonClock });
+    const before = server.calls.length;
+    const r1 = await anon.unary(endpoints, M.heartbeat, {});
+    anonClock.advance(61_000);
+    const r2 = await anon.unary(endpoints, M.heartbeat, {});
+    const [c1, c2] = server.calls.slice(before);
+    for (const [call, r] of [
+      [c1!, r1],
+      [c2!, r2],
+    ] as const) {
+      const md = call.metadata;
+      assert.equal(md.get('x-mq-request-id')[0], r.requestId);
+      assert.equal(md.get('x-mq-client-id')[0], 'host@2@0@def');
+      assert.equal(md.get('x-mq-namespace')[0], 'ns2');
+      assert.equal(md.get('x-mq-protocol')[0], 'v2');
+      assert.equal(md.get('x-mq-language')[0], 'NODE_JS');
+      assert.equal(md.get('x-mq-request-id').length, 1);
+      assert.deepEqual(md.get('authorization'), []);
+    }
+    assert.notEqual(r1.requestId, r2.requestId);
+    assert.equal(c1!.metadata.get('x-mq-date-time')[0], '20250606T070809Z');
+    assert.equal(c2!.metadata.get('x-mq-date-time')[0], '20250606T070910Z');
+  });
+
   test('unary: response, request id, and fresh signed headers per call', async () => {
     server.handlers = {
       heartbeat: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
