@@ -25,6 +25,8 @@ export class ConcurrentConsumeService implements ConsumeService {
   #waiting: Item[] = [];
   #head = 0;
   readonly #running = new Set<Promise<void>>();
+  /** Settles handed off by finished workers, until they complete. */
+  readonly #settling = new Set<Promise<void>>();
   #stopped = false;
 
   constructor(host: ConsumeHost, concurrency: number) {
@@ -56,7 +58,9 @@ export class ConcurrentConsumeService implements ConsumeService {
   }
 
   async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    while (this.#running.size > 0 || this.#settling.size > 0) {
+      await Promise.allSettled([...this.#running, ...this.#settling]);
+    }
   }
 
   #pump(): void {
@@ -74,27 +78,48 @@ export class ConcurrentConsumeService implements ConsumeService {
     }
   }
 
+  /**
+   * Runs the listener for one message, then hands the message to the settler WITHOUT waiting: the
+   * worker is free for the next message as soon as the listener returns (an ack waits for its batch,
+   * up to the batcher's flush delay, and holding the worker for it capped throughput at
+   * concurrency ÷ flush delay). The message keeps its cache space until it is settled, and
+   * {@link ConcurrentConsumeService.idle} waits for the settles too.
+   */
   async #consume({ queue, lease }: Item): Promise<void> {
     const view = lease.view;
     const host = this.#host;
+    let settle: Promise<unknown> | undefined;
     try {
       const attempt = view.deliveryAttempt;
       if (lease.state === 'lost') {
-        await host.settler.ack(lease); // counts it as lost; nothing is sent
+        settle = host.settler.ack(lease); // counts it as lost; nothing is sent
         return;
       }
       const outcome: Outcome = view.corrupted
         ? { t: 'failure' }
         : await callListener(host, view, lease, attempt);
       if (outcome.t === 'success') {
-        await host.settler.ack(lease);
+        settle = host.settler.ack(lease);
       } else {
         const delay =
           outcome.retryAfterMs ?? backoffDelay(host.retryPolicy().backoff, Math.max(1, attempt), host.random);
-        await host.settler.nack(lease, delay);
+        settle = host.settler.nack(lease, delay);
       }
     } finally {
-      queue.release(view);
+      if (settle === undefined) {
+        queue.release(view);
+      } else {
+        const tracked: Promise<void> = settle.then(
+          () => this.#settled(tracked, queue, view),
+          () => this.#settled(tracked, queue, view),
+        );
+        this.#settling.add(tracked);
+      }
     }
+  }
+
+  #settled(tracked: Promise<void>, queue: ProcessQueue, view: Item['lease']['view']): void {
+    this.#settling.delete(tracked);
+    queue.release(view);
   }
 }

@@ -118,6 +118,22 @@ describe('PushConsumer: concurrent consumption', () => {
     assert.equal(s.consumer.stats().fifo, false);
   });
 
+  test('a worker takes the next message while the ack of the last one waits for its batch', async (t) => {
+    const r = recorder();
+    const s = await setup(t, r.listener, {
+      queues: 1,
+      consumer: { concurrency: 1, ackFlushDelayMs: 5_000 },
+    });
+    for (let i = 0; i < 5; i++) await s.send({ body: `w${i}` });
+    // One worker, and no ack can flush for 5 virtual s: all five are handled before that.
+    await drive(s.time, () => r.calls.length === 5, 'five listener calls', { maxVirtualMs: 4_000 });
+    assert.equal(s.consumer.stats().acked, 0, 'no ack has gone out yet');
+    assert.equal(s.consumer.stats().cachedMessages, 5, 'a message keeps its cache space until settled');
+    await drive(s.time, () => s.consumer.stats().acked === 5, 'the batch flushed', { stepMs: 100 });
+    assert.equal(s.fx.broker.stats().calls.AckMessage, 1, 'the five acks went out in one request');
+    assert.equal(s.consumer.stats().cachedMessages, 0);
+  });
+
   test('a failure is nacked with the retry delay and redelivered with attempt 2; then acked', async (t) => {
     const r = recorder();
     r.failWhen((_m, attempt) => attempt === 1);
