@@ -35,6 +35,8 @@ export interface LeaseHost {
   receiptOf(view: MessageView): ReceiptRef;
   /** ChangeInvisibleDuration; resolves with the new receipt handle. */
   changeInvisible(endpoints: Endpoints, ref: ReceiptRef, invisibleMs: number): Promise<string>;
+  /** Called once when a lease is lost (renewal refused or expired). */
+  onLost?(lease: Lease): void;
 }
 
 /** Options of {@link LeaseKeeper}. */
@@ -69,7 +71,9 @@ export class Lease {
   #expiresAt: number;
   #state: LeaseState = { t: 'held' };
   #renewing: Promise<void> | undefined;
-  readonly #lost = new AbortController();
+  /** Made on first use of {@link Lease.signal}: most prefetched messages never need one. */
+  #lost: AbortController | undefined;
+  #lostReason: RocketMQError | undefined;
   readonly #keeper: LeaseKeeper;
 
   /** @internal */
@@ -105,6 +109,10 @@ export class Lease {
 
   /** Aborted when the lease is lost (the message will be delivered again) or on {@link Lease.interrupt}. */
   get signal(): AbortSignal {
+    if (this.#lost === undefined) {
+      this.#lost = new AbortController();
+      if (this.#lostReason !== undefined) this.#lost.abort(this.#lostReason);
+    }
     return this.#lost.signal;
   }
 
@@ -127,7 +135,14 @@ export class Lease {
    * handler to stop).
    */
   interrupt(reason: RocketMQError): void {
-    if (!this.#lost.signal.aborted) this.#lost.abort(reason);
+    this.#abort(reason);
+  }
+
+  /** Aborts the signal once (the first reason wins), or records the reason for a signal not made yet. */
+  #abort(reason: RocketMQError): void {
+    if (this.#lostReason !== undefined) return;
+    this.#lostReason = reason;
+    this.#lost?.abort(reason);
   }
 
   /** @internal */
@@ -164,8 +179,8 @@ export class Lease {
   _lose(error: RocketMQError): void {
     if (this.#state.t !== 'held') return;
     this.#state = { t: 'lost', error };
-    this.#keeper._remove(this);
-    this.#lost.abort(error);
+    this.#abort(error);
+    this.#keeper._lost(this);
   }
 }
 
@@ -230,6 +245,12 @@ export class LeaseKeeper {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#leases.clear();
+  }
+
+  /** @internal */
+  _lost(lease: Lease): void {
+    this._remove(lease);
+    this.#host.onLost?.(lease);
   }
 
   /** @internal */

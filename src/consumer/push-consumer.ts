@@ -189,6 +189,9 @@ export class PushConsumer {
         logger: core.logger,
         receiptOf: (view) => receiptOf(core, view),
         changeInvisible,
+        onLost: () => {
+          this.#lost++;
+        },
       },
       {
         invisibleDurationMs: this.#o.invisibleDurationMs,
@@ -263,17 +266,7 @@ export class PushConsumer {
           },
         );
       },
-      track: (view, queue) => {
-        const lease = this.#leases.track(view, queue.endpoints);
-        lease.signal.addEventListener(
-          'abort',
-          () => {
-            if (lease.state === 'lost') this.#lost++;
-          },
-          { once: true },
-        );
-        return lease;
-      },
+      track: (view, queue) => this.#leases.track(view, queue.endpoints),
       deliver: (queue, leases) => {
         const service = this.#service;
         if (service === undefined) return Promise.resolve();
