@@ -460,14 +460,21 @@ export class ClientCore {
 
   async #start(abort: AbortController, options: StartOptions): Promise<void> {
     const deadline = createDeadline(this.clock, options.timeoutMs);
-    const signal = linkSignals(options.signal, abort.signal);
+    // Ends the other half of the start when one half fails.
+    const failed = new AbortController();
+    const signal = linkSignals(options.signal, abort.signal, failed.signal);
     try {
       if (signal.aborted) throw RocketMQError.from(signal.reason);
       const settingsTimeout = this.#options.startupSettingsTimeoutMs ?? this.requestTimeoutMs + 3_000;
       const accessSession = this.#ensureSession(this.accessPoint);
-      await accessSession.waitForSettings({ signal, timeoutMs: attemptTimeout(settingsTimeout, deadline) });
-      const topics = this.#configuredTopics();
-      await Promise.all(topics.map((topic) => this.#prefetchRoute(topic, signal, deadline)));
+      // The settings handshake and the route queries need nothing from each other: one round trip, not two.
+      await Promise.all([
+        accessSession.waitForSettings({ signal, timeoutMs: attemptTimeout(settingsTimeout, deadline) }),
+        ...this.#configuredTopics().map((topic) => this.#prefetchRoute(topic, signal, deadline)),
+      ]).catch((err: unknown) => {
+        failed.abort(err);
+        throw err;
+      });
       // Endpoints revealed by the routes got their own sessions; they need settings before heartbeats.
       await Promise.all(
         [...this.#sessions.values()].map((s) =>
