@@ -3,7 +3,8 @@
  *
  * - `receive(maxMessages, invisibleDurationMs)`: long-polls; the messages returned are invisible to
  *   the rest of the group for that long. Not acked in time → delivered again (at-least-once).
- * - `ack(message)`: done, never delivered again.
+ * - `ack(message)`: done, never delivered again. `ackAll(batch)` settles a whole batch in one request
+ *   per endpoint and topic and returns a result per message.
  * - `changeInvisibleDuration(message, ms)`: more time (or 0: hand it back now). It returns a new view
  *   with a new receipt handle, which later calls must use.
  * - `messages({ signal })`: an async iterator that receives continuously until the signal aborts.
@@ -43,9 +44,9 @@ async function main(): Promise<void> {
   while (first.length < 3) first.push(...(await consumer.receive(3, 30_000)));
   log(`received ${first.map((m) => `"${m.body}" (attempt ${m.deliveryAttempt})`).join(', ')}`);
   const [a, b, c] = first as [MessageView, MessageView, MessageView];
-  await consumer.ack(a);
-  await consumer.ack(b);
-  log(`acked "${a.body}" and "${b.body}"`);
+  const results = await consumer.ackAll([a, b]);
+  const notAcked = results.filter((r) => r.error !== undefined).map((r) => r.error?.code);
+  expect(notAcked.length === 0, `"${a.body}" and "${b.body}" acked with one ackAll`, notAcked);
   const handedBack = await consumer.changeInvisibleDuration(c, 0);
   log(`handed "${c.body}" back (new receipt handle: ${handedBack.receiptHandle !== c.receiptHandle})`);
 

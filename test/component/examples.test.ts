@@ -61,6 +61,7 @@ const EXAMPLES: Record<string, readonly RegExp[]> = {
   ],
   'simple-consumer': [
     /received "resize" \(attempt 1\)/,
+    /ok: "resize" and "encode" acked with one ackAll/,
     /ok: only the handed-back message came back, as delivery attempt 2/,
     /extended "upload" by 60 s, then acked it with the new receipt handle/,
     /ok: the iterator yielded the 5 new messages once each/,
