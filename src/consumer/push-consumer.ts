@@ -42,6 +42,7 @@
 
 import { RocketMQError } from '../errors.js';
 import { exponentialBackoff, type RandomSource } from '../internal/backoff.js';
+import { keepAliveUntilSettled } from '../internal/keep-alive.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { FilterExpression } from '../model/filter-expression.js';
@@ -345,7 +346,9 @@ export class PushConsumer {
    */
   shutdown(options: PushConsumerShutdownOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    this.#stopping ??= this.#shutdown(Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 0);
+    this.#stopping ??= keepAliveUntilSettled(
+      this.#shutdown(Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 0),
+    );
     return this.#stopping;
   }
 

@@ -39,6 +39,7 @@ import {
   exponentialBackoff,
   type RandomSource,
 } from '../internal/backoff.js';
+import { keepAliveUntilSettled } from '../internal/keep-alive.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import { MessageView } from '../model/message-view.js';
 import { ClientTelemetry } from '../observability/client-telemetry.js';
@@ -232,7 +233,7 @@ export class SimpleConsumer {
    * client. Idempotent; never rejects.
    */
   shutdown(options: SimpleConsumerShutdownOptions = {}): Promise<void> {
-    this.#stopping ??= this.#shutdown(options.timeoutMs);
+    this.#stopping ??= keepAliveUntilSettled(this.#shutdown(options.timeoutMs));
     return this.#stopping;
   }
 

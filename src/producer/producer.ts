@@ -21,6 +21,7 @@
 import { RocketMQError } from '../errors.js';
 import { createDeadline, linkSignals } from '../internal/abort.js';
 import type { BackoffPolicy, RandomSource } from '../internal/backoff.js';
+import { keepAliveUntilSettled } from '../internal/keep-alive.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { type MessageInit, type PreparedMessage, validateMessage } from '../model/message.js';
 import { MessageIdGenerator } from '../model/message-id.js';
@@ -225,7 +226,7 @@ export class Producer {
 
   /** Shuts down (see the module documentation). Idempotent; never rejects. */
   shutdown(options: ProducerShutdownOptions = {}): Promise<void> {
-    this.#stopping ??= this.#shutdown(options.timeoutMs ?? 5_000);
+    this.#stopping ??= keepAliveUntilSettled(this.#shutdown(options.timeoutMs ?? 5_000));
     return this.#stopping;
   }
 
