@@ -14,9 +14,10 @@ import {
   ChangeInvisibleDurationRequestSchema,
   MessagingService,
 } from '../gen/apache/rocketmq/v2/service_pb.js';
-import type { CallOptions, RpcClient } from '../rpc/call.js';
+import { type CallOptions, EncodedRequest, type RpcClient } from '../rpc/call.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import { checkStatus, statusError } from '../rpc/status.js';
+import { encodeAckMessageRequest } from './codec/ack-request-encoder.js';
 import { durationFromMs, toResource } from './convert.js';
 
 /** Identifies one delivery of a message (what ack / change-invisible need). */
@@ -32,7 +33,10 @@ export interface ReceiptRef {
   readonly liteTopic?: string | undefined;
 }
 
-/** Builds an AckMessageRequest with one entry per receipt (all of one group and topic). */
+/**
+ * Builds an AckMessageRequest with one entry per receipt (all of one group and topic). The calls send
+ * the same request encoded by hand (`codec/ack-request-encoder.ts`); this is its reference.
+ */
 export function buildAckRequest(refs: readonly ReceiptRef[]): AckMessageRequest {
   const first = refs[0];
   if (first === undefined) throw new RocketMQError('Nothing to acknowledge', 'INVALID_ARGUMENT');
@@ -79,7 +83,7 @@ export async function ackMessage(
   const { response, requestId } = await rpc.unary(
     endpoints,
     MessagingService.method.ackMessage,
-    buildAckRequest([ref]),
+    new EncodedRequest<typeof MessagingService.method.ackMessage.input>(encodeAckMessageRequest([ref])),
     options,
   );
   checkStatus(response.status, { requestId });
@@ -141,7 +145,7 @@ export async function ackMessages(
   const { response, requestId } = await rpc.unary(
     endpoints,
     MessagingService.method.ackMessage,
-    buildAckRequest(refs),
+    new EncodedRequest<typeof MessagingService.method.ackMessage.input>(encodeAckMessageRequest(refs)),
     options,
   );
   const context = requestId === undefined ? {} : { requestId };
