@@ -395,6 +395,59 @@ describe('PushConsumer: FIFO consumption', () => {
     );
     assert.equal(s.fx.broker.stats().deadLettered, 1);
   });
+
+  // Message n left unsettled (its ack refused, or its lease lost while the listener ran) will come
+  // again: message n + 1 of its group must not run before it, or the group's order breaks.
+  test('an ack refused with INVALID_RECEIPT_HANDLE (40013): the next message of the group waits for its redelivery', async (t) => {
+    const r = recorder();
+    const s = await setup(t, r.listener, {
+      topicType: 'FIFO',
+      queues: 1,
+      group: { fifo: true },
+      consumer: { concurrency: 4, invisibleDurationMs: 10_000 },
+      start: false,
+    });
+    // One batch holds both (sent before start): n and n + 1 of one group in one bucket.
+    await s.send({ body: 'n', group: 'g' });
+    await s.send({ body: 'n+1', group: 'g' });
+    s.fx.broker.faults.failNext('AckMessage', 1, { code: 40013, message: 'refused by the test' });
+    await s.consumer.start();
+    await drive(s.time, () => s.fx.broker.stats().acked === 2, 'both acked', { stepMs: 100 });
+    const seq = r.calls.map((c) => c.body);
+    assert.deepEqual(seq.slice(0, 2), ['n', 'n'], `n runs again before n + 1 ever runs: ${seq.join(', ')}`);
+    assert.equal(seq.at(-1), 'n+1');
+    assert.equal(s.consumer.stats().settleFailures, 1, 'the refused ack is counted');
+  });
+
+  test('a lease lost while the listener runs: the next message of the group waits for the redelivery', async (t) => {
+    const r = recorder();
+    const listener: MessageListener = async (m, ctx) => {
+      await r.listener(m, ctx);
+      // The first attempt of n outlives its lease: it returns only once the lease is lost.
+      if (m.body.toString() === 'n' && ctx.attempt === 1) {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+    };
+    const s = await setup(t, listener, {
+      topicType: 'FIFO',
+      queues: 1,
+      group: { fifo: true },
+      consumer: { concurrency: 4, invisibleDurationMs: 10_000 },
+      start: false,
+    });
+    await s.send({ body: 'n', group: 'g' });
+    await s.send({ body: 'n+1', group: 'g' });
+    // The first renewal is refused: it is n's (leases are renewed in receive order), so only n's lease
+    // is lost while n + 1's stays held, ready to run.
+    s.fx.broker.faults.failNext('ChangeInvisibleDuration', 1, { code: 40013, message: 'refused by the test' });
+    await s.consumer.start();
+    await drive(s.time, () => s.fx.broker.stats().acked === 2, 'both acked', { stepMs: 250 });
+    assert.equal(s.consumer.stats().leasesLost, 1, 'only the lease of n is lost');
+    assert.equal(r.signals[0]?.aborted, true, "n's listener saw its lease lost");
+    const seq = r.calls.map((c) => c.body);
+    assert.deepEqual(seq.slice(0, 2), ['n', 'n'], `n runs again before n + 1 ever runs: ${seq.join(', ')}`);
+    assert.equal(seq.at(-1), 'n+1');
+  });
 });
 
 describe('PushConsumer: shutdown', () => {
@@ -421,8 +474,8 @@ describe('PushConsumer: shutdown', () => {
 
   test('a shutdown bound reached aborts the listener signal; the message is delivered again later', async (t) => {
     const r = recorder(() => true);
-    const s = await setup(t, r.listener, { queues: 1 });
-    await s.send({ body: 'stuck' });
+    const s = await setup(t, r.listener, { queues: 1, consumer: { invisibleDurationMs: 10_000 } });
+    const id = await s.send({ body: 'stuck' });
     await drive(s.time, () => r.calls.length === 1, 'running');
     const stopping = s.consumer.shutdown({ timeoutMs: 2_000 });
     await drive(s.time, () => r.signals[0]?.aborted === true, 'signal aborted', { stepMs: 100 });
@@ -430,6 +483,15 @@ describe('PushConsumer: shutdown', () => {
     await stopping;
     assert.equal(s.fx.broker.stats().acked, 0);
     r.releaseAll();
+    // Delivered again: once its last lease (10 s at most) has run out, the group receives it as attempt 2.
+    s.time.advance(10_001);
+    const c = s.fx.client();
+    await c.consumerSession(s.group, [s.topic]);
+    const again = await c.receive({ group: s.group, topic: s.topic });
+    assert.deepEqual(
+      again.messages.map((m) => [m.systemProperties?.messageId, m.systemProperties?.deliveryAttempt]),
+      [[id, 2]],
+    );
   });
 
   test('destroy() returns without waiting for listeners', async (t) => {
