@@ -20,6 +20,21 @@ describe('formatDateTime', () => {
     assert.equal(formatDateTime(0), '19700101T000000Z');
   });
 
+  test('each call gives its own second: consecutive seconds of one minute differ, one second is stable', () => {
+    // Consecutive calls run through the formatter's cache of the last second formatted.
+    const minute = 1_704_164_640_000; // 20240102T030400Z
+    for (let sec = 0; sec < 60; sec++) {
+      const expected = `20240102T0304${String(sec).padStart(2, '0')}Z`;
+      assert.equal(formatDateTime(minute + sec * 1000), expected, `start of second ${sec}`);
+      assert.equal(formatDateTime(minute + sec * 1000 + 999), expected, `end of second ${sec}`);
+    }
+    // Back and forth between neighbouring seconds and minutes.
+    assert.equal(formatDateTime(minute + 59_999), '20240102T030459Z');
+    assert.equal(formatDateTime(minute + 60_000), '20240102T030500Z');
+    assert.equal(formatDateTime(minute + 1_000), '20240102T030401Z');
+    assert.equal(formatDateTime(minute - 1), '20240102T030359Z');
+  });
+
   test('rejects an invalid time', () => {
     assert.throws(
       () => formatDateTime(Number.NaN),
