@@ -219,6 +219,11 @@ export class AtLeastOnceLedger {
     return this.pendingCount === 0;
   }
 
+  /** Acks of `key` the broker refused so far (each brings the message back once). */
+  ackFailuresOf(key: string): number {
+    return this.#keys.get(key)?.ackFailures ?? 0;
+  }
+
   /** Deliveries of `key` so far. */
   deliveriesOf(key: string): readonly Delivery[] {
     return this.#keys.get(key)?.handled ?? [];

@@ -62,8 +62,13 @@ export async function handleAndAck(
   }
 }
 
-/** Errors seen by {@link drain} and {@link receiveLoop}, by code. */
+/** Errors seen by {@link drain} and {@link receiveLoop}, by code (`untyped: …` for a non-RocketMQError). */
 export type ErrorTally = Map<string, number>;
+
+/** The tally key of an error: its code, or `untyped: <text>` when it is not a RocketMQError. */
+export function tallyCode(err: unknown): string {
+  return err instanceof RocketMQError ? err.code : `untyped: ${String(err)}`;
+}
 
 /**
  * Receives and acks until `signal` aborts, calling `receive()` directly and retrying after ANY error
@@ -80,7 +85,7 @@ export async function receiveLoop(
       views = await consumer.receive(16, options.invisibleDurationMs, { signal: options.signal });
     } catch (err) {
       if (options.signal.aborted) return;
-      const code = RocketMQError.from(err).code;
+      const code = tallyCode(err);
       options.tally.set(code, (options.tally.get(code) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 200));
       continue;
@@ -108,29 +113,40 @@ export async function consumeLoop(
 }
 
 /**
- * Receives and acks until every key sent OK is settled (or `timeoutMs` passes). When some keys are
- * settled only by acks of unknown outcome, it keeps receiving for `invisibleDurationMs` + 1 s after the
- * last delivery, so that an ack that was not applied comes back as a redelivery. Retriable receive
- * errors are retried; returns their tally.
+ * Receives and acks until every key sent OK is settled, then keeps receiving for a quiet window of
+ * `invisibleDurationMs` + 1 s (or `quietMs`) after the last delivery: every message delivered so far,
+ * acked or not, has by then outlived its invisible duration, so an ack that was not applied shows up as
+ * a redelivery (and a message that comes back after an OK ack as "handled after ack") instead of being
+ * left to chance. `timeoutMs` bounds the wait for the ledger to drain; the quiet window comes on top.
+ * Throws when the window could not be observed (deliveries kept coming until the deadline). Retriable
+ * receive errors are retried; returns their tally.
  */
 export async function drain(
   consumer: SimpleConsumer,
   ledger: AtLeastOnceLedger,
-  options: { timeoutMs: number; invisibleDurationMs: number; name?: string },
+  options: { timeoutMs: number; invisibleDurationMs: number; name?: string; quietMs?: number },
 ): Promise<ErrorTally> {
   const tally: ErrorTally = new Map();
-  const end = performance.now() + options.timeoutMs;
-  const quietMs = options.invisibleDurationMs + 1_000;
+  const quietMs = options.quietMs ?? options.invisibleDurationMs + 1_000;
+  const end = performance.now() + options.timeoutMs + quietMs;
   let lastDelivery = performance.now();
-  while (performance.now() < end) {
-    if (ledger.drained && (ledger.unconfirmedCount === 0 || performance.now() - lastDelivery >= quietMs))
-      break;
+  for (;;) {
+    const now = performance.now();
+    if (ledger.drained && now - lastDelivery >= quietMs) return tally;
+    if (now >= end) {
+      // Not drained: the ledger reports what is missing. Drained but never quiet: say so.
+      if (!ledger.drained) return tally;
+      throw new Error(
+        `drain ${ledger.name}: deliveries kept coming; no quiet window of ${quietMs} ms was observed`,
+      );
+    }
     let views: MessageView[];
     try {
       views = await consumer.receive(32, options.invisibleDurationMs);
     } catch (err) {
       const e = RocketMQError.from(err);
-      tally.set(e.code, (tally.get(e.code) ?? 0) + 1);
+      const code = tallyCode(err);
+      tally.set(code, (tally.get(code) ?? 0) + 1);
       if (!e.retriable) throw e;
       await new Promise((r) => setTimeout(r, 100));
       continue;
@@ -140,5 +156,4 @@ export async function drain(
       await handleAndAck(consumer, ledger, v, options.name ?? 'drain');
     }
   }
-  return tally;
 }

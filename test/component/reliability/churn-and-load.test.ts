@@ -204,7 +204,7 @@ interface Child {
 }
 
 describe('G9 consumer churn', () => {
-  test('consumer processes join and leave (SIGKILL / SIGTERM) under load: every message acked; duplicates only from killed holders', async (t) => {
+  test('consumer processes join and leave (SIGKILL / SIGTERM) under load: every message acked; duplicates only from killed holders or refused acks', async (t) => {
     const INVISIBLE_MS = 2_000;
     const broker = await brokerFor(t);
     const topic = uniqueName('g9');
@@ -331,24 +331,37 @@ describe('G9 consumer churn', () => {
     const survivor = consumerFor(t, broker.endpoint, group, topic, { minInvisibleDurationMs: INVISIBLE_MS });
     await survivor.start();
     await drain(survivor, ledger, { timeoutMs: 20_000, invisibleDurationMs: INVISIBLE_MS, name: 'survivor' });
-    const r = ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    // The drain above received past the invisible duration: an unknown ack of a killed child that the
+    // broker did not apply came back to the survivor. A duplicate needs a cause: a delivery a SIGKILLed
+    // child held unacked (one batch of 8 at most per kill; a SIGTERMed child finishes its batch), an ack
+    // the broker refused (the child was too slow for the 2 s invisibility on a loaded machine: the
+    // message comes back once per refusal), or an extra stored copy (a producer retry).
+    const pre = ledger.report();
+    const maxDuplicates = 8 * killed.size + pre.ackFailures + pre.copies;
+    const r = ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates });
     assert.ok(r.sent.ok >= 50, `${r.sent.ok} messages sent`);
 
     const byKilled: string[] = [];
+    const byRefusal: string[] = [];
     const unexplained: string[] = [];
     for (let n = 1; n <= ledger.sentCount; n++) {
       const key = `${run}:${n}`;
       const deliveries = ledger.deliveriesOf(key);
       if (deliveries.length < 2) continue;
-      // Every delivery but the last was to a process that was SIGKILLed while it held the message.
+      // Every delivery but the last was to a process that was SIGKILLed while it held the message, or
+      // ended in an ack the broker refused (or was another stored copy).
       const earlier = deliveries.slice(0, -1);
-      if (earlier.every((d) => d.consumer !== undefined && killed.has(d.consumer))) byKilled.push(key);
+      const notByKill = earlier.filter((d) => d.consumer === undefined || !killed.has(d.consumer)).length;
+      const copies = new Set(deliveries.map((d) => d.copy ?? '')).size - 1;
+      if (notByKill === 0) byKilled.push(key);
+      else if (notByKill <= ledger.ackFailuresOf(key) + copies) byRefusal.push(key);
       else unexplained.push(`${key} (${deliveries.map((d) => d.consumer).join(' → ')})`);
     }
     t.diagnostic(
       `${children.length} consumer processes (${killed.size} SIGKILLed); ${r.sent.ok} sent; ` +
-        `${byKilled.length} handled again after a SIGKILL; duplicates ${r.duplicates}`,
+        `${byKilled.length} handled again after a SIGKILL, ${byRefusal.length} after a refused ack or as another copy; ` +
+        `duplicates ${r.duplicates} (bound ${maxDuplicates})`,
     );
-    assert.deepEqual(unexplained, [], 'a duplicate not explained by a SIGKILL');
+    assert.deepEqual(unexplained, [], 'a duplicate not explained by a SIGKILL, a refused ack or a copy');
   });
 });

@@ -149,7 +149,11 @@ describe('producer under broker faults', () => {
     await expectCode(producer.send({ topic, body: 'x' }, { timeoutMs: 1_000 }), 'TIMEOUT');
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 950 && elapsed < 1_600, `ended after ${elapsed.toFixed(0)} ms (budget 1 s)`);
-    assert.equal(broker.stats().calls.SendMessage, 3, '400 + 400 + 200 ms');
+    // Each attempt gets min(400 ms, what is left of the 1 s): 400 + 400 + 200 ms when timers are on
+    // time. gRPC deadlines are real time, so on a loaded machine a late first answer can leave no budget
+    // for a third attempt; never more than maxAttempts (3), and never fewer than two (400 ms < 1 s).
+    const calls = broker.stats().calls.SendMessage;
+    assert.ok(calls >= 2 && calls <= 3, `${calls} attempts in a 1 s budget of 400 ms attempts`);
     broker.faults.clear();
   });
 
@@ -166,14 +170,16 @@ describe('producer under broker faults', () => {
     await until(() => broker.stats().stored === 2, 5_000, 'the late first copy');
     const consumer = consumerFor(t, broker.endpoint, uniqueName('c4-g'), topic);
     await consumer.start();
-    const views = [...(await consumer.receive(32, 10_000)), ...(await consumer.receive(32, 10_000))];
+    const views = [...(await consumer.receive(32, 2_000)), ...(await consumer.receive(32, 2_000))];
     assert.equal(views.length, 2);
     assert.deepEqual(
       views.map((v) => v.messageId),
       [receipt.messageId, receipt.messageId],
     );
     for (const v of views) await handleAndAck(consumer, ledger, v);
-    const r = ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 2_000 });
+    // One lost answer, one retry: exactly one extra copy, delivered once, and nothing else twice.
+    const r = ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 1 });
     assert.equal(r.copies, 1);
   });
 
@@ -200,11 +206,8 @@ describe('producer under broker faults', () => {
     broker.createTopic(topic);
     broker.faults.malformed('QueryRoute', 'empty-payload');
     const first = await codeOf(producer.send({ topic, body: 'x' }));
-    assert.notEqual(first, 'OK');
-    assert.ok(
-      ['FORBIDDEN', 'INTERNAL', 'TOPIC_NOT_FOUND'].includes((first as RocketMQError).code),
-      (first as RocketMQError).code,
-    );
+    assert.ok(first instanceof RocketMQError, `the send failed: ${String(first)}`);
+    assert.equal(first.code, 'FORBIDDEN', first.message);
     assert.equal(broker.stats().calls.SendMessage, 0);
     broker.faults.clear();
     await until(() => broker.stats().calls.QueryRoute >= 1, 5_000, 'a route query');
@@ -415,7 +418,9 @@ describe('simple consumer under broker faults', () => {
     assert.equal(first.done, false);
     await handleAndAck(consumer, ledger, first.value!);
     await it.return(undefined);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
+    // The streams dropped were polls parked on an empty queue: no answer with a message was lost.
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('a hung ReceiveMessage ends with TIMEOUT at its deadline; the consumer then gets the message', async (t) => {
@@ -432,7 +437,9 @@ describe('simple consumer under broker faults', () => {
     broker.faults.clear();
     await sendKeyed(producer, ledger, topic);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    // The hung receive was abandoned before the message was sent: it can at most pop it unseen, so
+    // every delivery the consumer sees is a first one.
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('throttled receives (42900) back off in messages() instead of spinning', async (t) => {
@@ -452,7 +459,9 @@ describe('simple consumer under broker faults', () => {
     assert.ok(elapsed >= 100 + 200 + 400 + 400, `4 throttled receives took ${elapsed.toFixed(0)} ms`);
     assert.equal(broker.stats().calls.ReceiveMessage, 5);
     assert.equal(ledger.deliveriesOf(key).length, 1);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
+    // Throttling refuses receives before anything is popped: nothing is delivered twice.
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('a body that does not match its digest is delivered marked corrupted; the client goes on', async (t) => {
@@ -480,7 +489,8 @@ describe('simple consumer under broker faults', () => {
     // The popped message was dropped from the answer: it must come back after its invisibility.
     assert.ok(got === 'OK' || (got as RocketMQError).code === 'INTERNAL', String(got));
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    // The dropped answer was never seen: the redelivery is the message's first delivery.
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('ack failures: UNAVAILABLE is retriable and the retry settles it; 40013 is not retried; nothing comes back after the ack', async (t) => {
@@ -495,12 +505,10 @@ describe('simple consumer under broker faults', () => {
     broker.faults.failNext('AckMessage', 1, { code: 40013 });
     const e = await expectCode(consumer.ack(v!), 'INVALID_RECEIPT_HANDLE');
     assert.equal(e.retriable, false);
+    // The drain receives past the invisibility: an applied ack means no redelivery.
     await drain(consumer, ledger, { timeoutMs: 3_000, invisibleDurationMs: 1_000 });
-    // Look once more past the invisibility: an applied ack means no redelivery.
-    const later = await consumer.receive(1, 1_000, { timeoutMs: 3_000 });
-    for (const w of later) await handleAndAck(consumer, ledger, w);
     assert.equal(ledger.deliveriesOf(key).length, 1);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('ack answered without a status → INTERNAL; its outcome is unknown and no redelivery shows it was applied', async (t) => {
@@ -517,7 +525,7 @@ describe('simple consumer under broker faults', () => {
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     assert.equal(ledger.deliveriesOf(key).length, 1, 'not redelivered: the broker had applied the ack');
     assert.equal(broker.stats().acked, 1);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l) });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
   });
 
   test('ChangeInvisibleDuration refused (40013) → INVALID_RECEIPT_HANDLE, one call', async (t) => {
