@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import { RocketMQError } from '../../../src/errors.js';
+import { TRACE_PROPERTY } from '../../../src/observability/tracing.js';
 import { customizedBackoff } from '../../../src/internal/backoff.js';
 import { Producer, type ProducerOptions } from '../../../src/producer/index.js';
 import { InProcessBroker, ManualTime } from '../../../src/testing/index.js';
@@ -285,11 +287,30 @@ describe('Producer against the in-process broker', () => {
     broker.createTopic(topic);
     const p = make({ topics: [topic] });
     await p.start();
-    await p.send(
+    const receipt = await p.send(
       { topic, body: 'x', properties: { a: 'b' } },
       { requestId: 'req-1', traceId: 't1', spanId: 's1' },
     );
-    // The in-process broker stores what we sent; the unit tests check the exact property set.
+    // Read back what the broker stored: the seeds travel as message properties beside the user's.
+    const group = uniqueTopic('trace-g');
+    const consumer = new SimpleConsumer({
+      endpoints: broker.endpoint,
+      consumerGroup: group,
+      subscriptions: { [topic]: '*' },
+      awaitDurationMs: 1_000,
+    });
+    await consumer.start();
+    try {
+      const [view] = await consumer.receive(1, 10_000);
+      assert.equal(view?.messageId, receipt.messageId);
+      assert.equal(view?.properties.a, 'b');
+      assert.equal(view?.properties[TRACE_PROPERTY.requestId], 'req-1');
+      assert.equal(view?.properties[TRACE_PROPERTY.traceId], 't1');
+      assert.equal(view?.properties[TRACE_PROPERTY.spanId], 's1');
+      await consumer.ack(view!);
+    } finally {
+      await consumer.shutdown();
+    }
   });
 });
 
