@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import { RocketMQError } from '../../../src/errors.js';
 import {
   AtLeastOnceLedger,
@@ -13,6 +14,7 @@ import {
   type LedgerEvent,
   ledgerKeyOf,
 } from '../../helpers/at-least-once.js';
+import { drain } from '../../helpers/ledger-flows.js';
 
 const quiet = { log: () => {} };
 
@@ -166,5 +168,58 @@ describe('AtLeastOnceLedger', () => {
     l.assertHolds({ log: (x) => lines.push(x) });
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^ledger print: sent 0 .* lost 0 .* handled-after-ack 0/);
+  });
+});
+
+describe('drain (test/helpers/ledger-flows.ts)', () => {
+  /** A stand-in SimpleConsumer: answers each receive() with the next scripted batch, then nothing. */
+  function scripted(
+    batches: Array<Array<{ key: string; offset: bigint }>> | ((call: number) => Array<{ key: string; offset: bigint }>),
+  ) {
+    let calls = 0;
+    const acks: string[] = [];
+    const next = typeof batches === 'function' ? batches : (call: number) => batches[call] ?? [];
+    const consumer = {
+      async receive() {
+        const batch = next(calls++);
+        await new Promise((r) => setTimeout(r, batch.length === 0 ? 5 : 1));
+        return batch.map((m) => ({
+          keys: [m.key],
+          messageId: `id-${m.key}`,
+          queueId: 0,
+          queueOffset: m.offset,
+          deliveryAttempt: 1,
+        }));
+      },
+      async ack(v: { keys: string[] }) {
+        acks.push(v.keys[0]!);
+      },
+    };
+    return { consumer: consumer as unknown as SimpleConsumer, acks, calls: () => calls };
+  }
+
+  test('keeps receiving past the ledger being drained: an acked message that comes back is observed', async () => {
+    const l = new AtLeastOnceLedger('drain');
+    const key = l.nextKey();
+    await l.send(key, async () => ({ messageId: `id-${key}` }));
+    // Delivered and acked OK, then delivered again (the ack was not applied): the second receive comes
+    // right after the first, with the ledger already drained.
+    const s = scripted([[{ key, offset: 7n }], [{ key, offset: 7n }]]);
+    await drain(s.consumer, l, { timeoutMs: 1_000, invisibleDurationMs: 0, quietMs: 50 });
+    assert.ok(s.calls() >= 3, `${s.calls()} receives`);
+    assert.equal(l.deliveriesOf(key).length, 2);
+    assert.throws(() => l.assertHolds(quiet), /1 handled after ack/);
+  });
+
+  test('a window that never goes quiet fails the drain', async () => {
+    const l = new AtLeastOnceLedger('busy');
+    const key = l.nextKey();
+    await l.send(key, async () => ({ messageId: `id-${key}` }));
+    // Delivered again at every receive, a few ms apart: each delivery restarts the quiet window.
+    const s = scripted(() => [{ key, offset: 1n }]);
+    await assert.rejects(
+      drain(s.consumer, l, { timeoutMs: 0, invisibleDurationMs: 0, quietMs: 30 }),
+      /no quiet window of 30 ms/,
+    );
   });
 });
