@@ -19,8 +19,10 @@
  * - **recovered**: `unknown`/`failed`-sent keys that were handled anyway (reported);
  * - **handled after ack**: deliveries of a stored copy received after a successful ack of that copy had
  *   returned (must be 0, except where the caller excuses them with a documented broker behaviour);
- * - **duplicates**: deliveries beyond the first per key (reported), of which **extra copies** are other
- *   stored copies of the key (reported);
+ * - **duplicates**: deliveries beyond the first per key (reported, bounded by `maxDuplicates`), of which
+ *   **extra copies** are other stored copies of the key (a send retried after an attempt whose answer
+ *   came late or never) and **redeliveries** are deliveries of a copy already delivered (bounded by
+ *   `maxRedeliveries`);
  * - **foreign**: handled keys this run never sent (must be 0: a sign of topic reuse or a bad key).
  *
  * Events are plain JSON (see {@link LedgerEvent}) so a child process can report them on stdout and the
@@ -91,6 +93,8 @@ export interface LedgerReport {
   readonly duplicates: number;
   /** Extra stored copies delivered (same key, another `queueId@offset`). */
   readonly copies: number;
+  /** Deliveries of a stored copy beyond its first (`duplicates` − `copies`). */
+  readonly redeliveries: number;
   readonly ackedKeys: number;
   /** Keys settled by an ack of unknown outcome that no redelivery followed. */
   readonly ackUnknownKeys: number;
@@ -112,6 +116,11 @@ export interface AssertOptions {
   readonly excuse?: { readonly reason: string; readonly applies: (violation: AfterAck) => boolean };
   /** Fail when more duplicate deliveries than this happen. @defaultValue unbounded */
   readonly maxDuplicates?: number;
+  /**
+   * Fail when more redeliveries (deliveries of a stored copy beyond its first) than this happen; extra
+   * copies from producer retries are not counted here. @defaultValue unbounded
+   */
+  readonly maxRedeliveries?: number;
   /** Where the summary line goes. @defaultValue console.log */
   readonly log?: (line: string) => void;
 }
@@ -368,6 +377,7 @@ export class AtLeastOnceLedger {
       handledKeys,
       duplicates: deliveries - handledKeys,
       copies,
+      redeliveries: deliveries - handledKeys - copies,
       ackedKeys,
       ackUnknownKeys,
       ackFailures,
@@ -417,6 +427,9 @@ export class AtLeastOnceLedger {
       problems.push(`${r.foreign.length} foreign keys: ${r.foreign.slice(0, 5).join(', ')}`);
     if (options.maxDuplicates !== undefined && r.duplicates > options.maxDuplicates) {
       problems.push(`${r.duplicates} duplicate deliveries (max ${options.maxDuplicates})`);
+    }
+    if (options.maxRedeliveries !== undefined && r.redeliveries > options.maxRedeliveries) {
+      problems.push(`${r.redeliveries} redeliveries (max ${options.maxRedeliveries})`);
     }
     if (problems.length > 0) throw new Error(`at-least-once violated for ${r.name}: ${problems.join('; ')}`);
     return r;

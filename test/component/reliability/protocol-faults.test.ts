@@ -420,7 +420,7 @@ describe('simple consumer under broker faults', () => {
     await it.return(undefined);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     // The streams dropped were polls parked on an empty queue: no answer with a message was lost.
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('a hung ReceiveMessage ends with TIMEOUT at its deadline; the consumer then gets the message', async (t) => {
@@ -439,7 +439,7 @@ describe('simple consumer under broker faults', () => {
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     // The hung receive was abandoned before the message was sent: it can at most pop it unseen, so
     // every delivery the consumer sees is a first one.
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('throttled receives (42900) back off in messages() instead of spinning', async (t) => {
@@ -461,7 +461,7 @@ describe('simple consumer under broker faults', () => {
     assert.equal(ledger.deliveriesOf(key).length, 1);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     // Throttling refuses receives before anything is popped: nothing is delivered twice.
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('a body that does not match its digest is delivered marked corrupted; the client goes on', async (t) => {
@@ -490,7 +490,7 @@ describe('simple consumer under broker faults', () => {
     assert.ok(got === 'OK' || (got as RocketMQError).code === 'INTERNAL', String(got));
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     // The dropped answer was never seen: the redelivery is the message's first delivery.
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('ack failures: UNAVAILABLE is retriable and the retry settles it; 40013 is not retried; nothing comes back after the ack', async (t) => {
@@ -508,7 +508,7 @@ describe('simple consumer under broker faults', () => {
     // The drain receives past the invisibility: an applied ack means no redelivery.
     await drain(consumer, ledger, { timeoutMs: 3_000, invisibleDurationMs: 1_000 });
     assert.equal(ledger.deliveriesOf(key).length, 1);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('ack answered without a status → INTERNAL; its outcome is unknown and no redelivery shows it was applied', async (t) => {
@@ -525,7 +525,7 @@ describe('simple consumer under broker faults', () => {
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     assert.equal(ledger.deliveriesOf(key).length, 1, 'not redelivered: the broker had applied the ack');
     assert.equal(broker.stats().acked, 1);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 0 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 0 });
   });
 
   test('ChangeInvisibleDuration refused (40013) → INVALID_RECEIPT_HANDLE, one call', async (t) => {

@@ -154,7 +154,7 @@ describe('transactions and consumer semantics', () => {
     assert.equal(deliveries.length, 2);
     assert.equal(deliveries[1]!.attempt, 2);
     // The refused late ack causes exactly one redelivery, and that one is settled.
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxDuplicates: 1 });
+    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: 1 });
   });
 
   test('G4 the same delivery acked twice: the second is refused (not swallowed), nothing comes back', async (t) => {

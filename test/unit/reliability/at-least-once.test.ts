@@ -136,7 +136,11 @@ describe('AtLeastOnceLedger', () => {
     const r = l.assertHolds(quiet);
     assert.equal(r.copies, 1);
     assert.equal(r.duplicates, 1);
+    assert.equal(r.redeliveries, 0);
+    l.assertHolds({ ...quiet, maxRedeliveries: 0 });
+    assert.throws(() => l.assertHolds({ ...quiet, maxDuplicates: 0 }), /1 duplicate deliveries \(max 0\)/);
     l.ingest([{ type: 'handled', key: 'copies:1', copy: '0@5', at: 5 }]);
+    assert.throws(() => l.assertHolds({ ...quiet, excuse: { reason: 'test', applies: () => true }, maxRedeliveries: 0 }), /1 redeliveries \(max 0\)/);
     assert.throws(() => l.assertHolds(quiet), /1 handled after ack/);
   });
 
