@@ -20,9 +20,10 @@
  * - **handled after ack**: deliveries of a stored copy received after a successful ack of that copy had
  *   returned (must be 0, except where the caller excuses them with a documented broker behaviour);
  * - **duplicates**: deliveries beyond the first per key (reported, bounded by `maxDuplicates`), of which
- *   **extra copies** are other stored copies of the key (a send retried after an attempt whose answer
- *   came late or never) and **redeliveries** are deliveries of a copy already delivered (bounded by
- *   `maxRedeliveries`);
+ *   **extra copies** are other stored copies of the key, first delivered as attempt 1 (a send retried
+ *   after an attempt whose answer came late or never), and **redeliveries** the rest (bounded by
+ *   `maxRedeliveries`): deliveries of a copy already delivered, including a message revived under
+ *   another `queueId@offset` with a later attempt (a real broker re-puts it through the retry topic);
  * - **foreign**: handled keys this run never sent (must be 0: a sign of topic reuse or a bad key).
  *
  * Events are plain JSON (see {@link LedgerEvent}) so a child process can report them on stdout and the
@@ -178,6 +179,29 @@ function settled(k: KeyState): boolean {
   if (k.ackOkAt.size > 0) return true;
   const lastDelivery = k.handled[k.handled.length - 1]!.at;
   return k.lastAckUnknownAt !== undefined && k.lastAckUnknownAt >= lastDelivery;
+}
+
+/**
+ * The stored copies of a key: those of its first deliveries (attempt 1, or unknown). A message revived
+ * after its invisible duration can come back under another `queueId@offset` (a real broker re-puts it
+ * through the group's retry topic), with a later attempt: that is a redelivery, not another copy.
+ */
+function storedCopies(handled: readonly Delivery[]): Set<string> {
+  return new Set(handled.filter((h) => (h.attempt ?? 1) <= 1).map((h) => h.copy ?? ''));
+}
+
+/**
+ * For a redelivery (attempt ≥ 2) under a copy name never acked: each stored copy delivered before it is
+ * settled by one OK ack (of its first delivery or of a revived one), so when at least as many copies had
+ * been acked OK before it as stored copies had been delivered, the message came back after its ack:
+ * returns the time of the last of those acks, else undefined.
+ */
+function revivedAfterAck(k: KeyState, h: Delivery): number | undefined {
+  if ((h.attempt ?? 1) <= 1) return undefined;
+  const stored = storedCopies(k.handled.filter((d) => d.at < h.at)).size;
+  if (stored === 0) return undefined;
+  const acks = [...k.ackOkAt.values()].filter((at) => at < h.at);
+  return acks.length >= stored ? Math.max(...acks) : undefined;
 }
 
 /** The ledger of one test. See the module documentation. */
@@ -357,13 +381,13 @@ export class AtLeastOnceLedger {
       if (k.handled.length > 0) handledKeys++;
       if (k.ackOkAt.size > 0) ackedKeys++;
       else if (settled(k) && !k.dlq) ackUnknownKeys++;
-      copies += Math.max(0, new Set(k.handled.map((h) => h.copy ?? '')).size - 1);
+      copies += Math.max(0, storedCopies(k.handled).size - 1);
       ackFailures += k.ackFailures;
       if (k.dlq) dlq++;
       if (k.outcome === 'ok' && !settled(k)) lost.push(key);
       if (k.outcome !== 'ok' && k.handled.length > 0) recovered.push(key);
       for (const h of k.handled) {
-        const ackedAt = k.ackOkAt.get(h.copy ?? '') ?? k.ackOkAt.get('');
+        const ackedAt = k.ackOkAt.get(h.copy ?? '') ?? k.ackOkAt.get('') ?? revivedAfterAck(k, h);
         if (ackedAt === undefined || h.at <= ackedAt) continue;
         const v: AfterAck = { key, ackedAt, handledAt: h.at, ...h };
         if (excuse?.applies(v)) excused.push(v);

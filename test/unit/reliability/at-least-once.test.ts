@@ -144,6 +144,38 @@ describe('AtLeastOnceLedger', () => {
     assert.throws(() => l.assertHolds(quiet), /1 handled after ack/);
   });
 
+  test('a message revived under another queueId@offset (retry topic) is a redelivery, and after an OK ack a violation', () => {
+    const l = new AtLeastOnceLedger('revived');
+    l.ingest([
+      { type: 'sent', key: 'revived:1', outcome: 'ok', messageId: 'M', at: 0 },
+      { type: 'handled', key: 'revived:1', copy: '0@5', attempt: 1, at: 1 },
+      { type: 'acked', key: 'revived:1', outcome: 'failed', copy: '0@5', at: 2 },
+      { type: 'handled', key: 'revived:1', copy: '3@0', attempt: 2, at: 3 }, // revived after a refused ack
+      { type: 'acked', key: 'revived:1', outcome: 'ok', copy: '3@0', at: 4 },
+    ]);
+    const r = l.assertHolds({ ...quiet, maxRedeliveries: 1 });
+    assert.equal(r.copies, 0);
+    assert.equal(r.redeliveries, 1);
+    // Back once more after that OK ack, under yet another copy name: the message came back after its ack.
+    l.ingest([{ type: 'handled', key: 'revived:1', copy: '3@1', attempt: 3, at: 5 }]);
+    assert.throws(() => l.assertHolds(quiet), /1 handled after ack: revived:1/);
+  });
+
+  test('a revived copy is not a violation while another stored copy is still unacked', () => {
+    const l = new AtLeastOnceLedger('two');
+    l.ingest([
+      { type: 'sent', key: 'two:1', outcome: 'ok', messageId: 'M', at: 0 },
+      { type: 'handled', key: 'two:1', copy: '0@5', attempt: 1, at: 1 },
+      { type: 'acked', key: 'two:1', outcome: 'ok', copy: '0@5', at: 2 },
+      { type: 'handled', key: 'two:1', copy: '1@9', attempt: 1, at: 3 }, // the producer retry's copy
+      { type: 'acked', key: 'two:1', outcome: 'failed', copy: '1@9', at: 4 },
+      { type: 'handled', key: 'two:1', copy: '3@0', attempt: 2, at: 5 }, // that copy revived
+      { type: 'acked', key: 'two:1', outcome: 'ok', copy: '3@0', at: 6 },
+    ]);
+    const r = l.assertHolds({ ...quiet, maxRedeliveries: 1 });
+    assert.equal(r.copies, 1);
+  });
+
   test('an ack of unknown outcome settles the key unless a delivery follows it', () => {
     const l = new AtLeastOnceLedger('unknown-ack');
     l.ingest([
