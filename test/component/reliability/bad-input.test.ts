@@ -59,6 +59,7 @@ const DATA_PLANE: readonly RpcName[] = [
 
 const code = (c: string): Expected => ({ code: c });
 const IA = code('INVALID_ARGUMENT');
+const AP = code('ILLEGAL_ACCESS_POINT');
 
 const unhandled: unknown[] = [];
 const onUnhandled = (r: unknown): void => {
@@ -110,12 +111,12 @@ const drainIterator = (it: AsyncIterable<unknown>) => async () => {
 const PRODUCER_OPTIONS: readonly Case[] = [
   ['options null', null],
   ['options an array', []],
-  ['endpoints without a port ("host:")', { endpoints: 'host:' }],
-  ['endpoints without a host (":8081")', { endpoints: ':8081' }],
-  ['endpoints with port 0', { endpoints: '127.0.0.1:0' }],
-  ['endpoints with a negative port', { endpoints: '127.0.0.1:-1' }],
-  ['endpoints with a space', { endpoints: '127.0.0.1: 80' }],
-  ['endpoints mixing an IPv4 address and a domain', { endpoints: '127.0.0.1:1;example.com:2' }],
+  ['endpoints without a port ("host:")', { endpoints: 'host:' }, AP],
+  ['endpoints without a host (":8081")', { endpoints: ':8081' }, AP],
+  ['endpoints with port 0', { endpoints: '127.0.0.1:0' }, AP],
+  ['endpoints with a negative port', { endpoints: '127.0.0.1:-1' }, AP],
+  ['endpoints with a space', { endpoints: '127.0.0.1: 80' }, AP],
+  ['endpoints mixing an IPv4 address and a domain', { endpoints: '127.0.0.1:1;example.com:2' }, AP],
   ['maxAttempts -1', { maxAttempts: -1 }],
   ['maxAttempts a string', { maxAttempts: '3' }],
   ['requestTimeoutMs negative', { requestTimeoutMs: -5 }],
@@ -124,14 +125,14 @@ const PRODUCER_OPTIONS: readonly Case[] = [
   ['tls with a cert but no key', { tls: { cert: 'x' } }],
   ['tls a string', { tls: 'yes' }],
   ['topics with a non-string', { topics: [1] }],
-  ['topics with a 128-char name', { topics: ['x'.repeat(128)] }],
-  ['topics with a retry topic', { topics: ['%RETRY%g'] }],
+  ['topics with a 128-char name', { topics: ['x'.repeat(128)] }, code('ILLEGAL_TOPIC')],
+  ['topics with a retry topic', { topics: ['%RETRY%g'] }, code('ILLEGAL_TOPIC')],
   ['isolationProbeIntervalMs NaN', { isolationProbeIntervalMs: Number.NaN }],
   ['clientId a number', { clientId: 5 }],
   ['credentials a string', { credentials: 'ak:sk' }],
-].map(([name, options]) => ({
+].map(([name, options, expect]) => ({
   name: name as string,
-  expect: IA,
+  expect: (expect ?? IA) as Expected,
   traffic: 'nothing' as const,
   run: () =>
     new Producer(
@@ -383,7 +384,7 @@ const SERVER_CHECKED: readonly Case[] = [
 const CONSUMER_OPTIONS: readonly Case[] = (
   [
     ['options null', null, IA],
-    ['endpoints without a port', { endpoints: 'host:' }, IA],
+    ['endpoints without a port', { endpoints: 'host:' }, code('ILLEGAL_ACCESS_POINT')],
     ['consumerGroup a number', { consumerGroup: 5 }, IA],
     ['consumerGroup with non-ASCII letters', { consumerGroup: 'grüppe' }, code('ILLEGAL_CONSUMER_GROUP')],
     ['subscriptions a Map', { subscriptions: new Map([['t', '*']]) }, IA],
@@ -423,7 +424,7 @@ const CONSUMER_CALLS: readonly Case[] = (
     [
       'changeInvisibleDuration over 12 h',
       () => consumer.changeInvisibleDuration(view, 12 * 3_600_000 + 1),
-      IA,
+      code('ILLEGAL_INVISIBLE_TIME'),
     ],
     ['changeInvisibleDuration a string', () => consumer.changeInvisibleDuration(view, '1000' as never), IA],
     ['changeInvisibleDuration of null', () => consumer.changeInvisibleDuration(null as never, 1_000), IA],
@@ -431,7 +432,7 @@ const CONSUMER_CALLS: readonly Case[] = (
     [
       'messages() invisible duration below the minimum',
       drainIterator(consumerMessages({ invisibleDurationMs: 5 })),
-      IA,
+      code('ILLEGAL_INVISIBLE_TIME'),
     ],
     ['messages() signal not an AbortSignal', drainIterator(consumerMessages({ signal: {} as never })), IA],
     ['unsubscribe an invalid name', () => consumer.unsubscribe('bad topic'), code('ILLEGAL_TOPIC')],
