@@ -63,7 +63,7 @@ export function explainingError(err: RocketMQError): RocketMQError {
 /** The exit code for an error. */
 export function exitCodeOf(reason: RocketMQError): number {
   const err = explainingError(reason);
-  if (err.code === 'INVALID_ARGUMENT') return EXIT.USAGE;
+  if (err.code === 'INVALID_ARGUMENT' || err.code === 'ILLEGAL_ACCESS_POINT') return EXIT.USAGE;
   if (err.code === 'ABORTED') return EXIT.INTERRUPTED;
   if (UNREACHABLE.has(err.code)) return EXIT.UNREACHABLE;
   if (AUTH.has(err.code)) return EXIT.AUTH;
@@ -102,6 +102,8 @@ export function hintFor(reason: RocketMQError, ctx: ErrorContext): string | unde
     case 'MESSAGE_BODY_TOO_LARGE':
     case 'PAYLOAD_TOO_LARGE':
       return 'the body is larger than the proxy accepts (4 MiB by default): send a smaller one';
+    case 'ILLEGAL_ACCESS_POINT':
+      return 'the endpoint is malformed: pass --endpoint host:port (port 1–65535), or several IP addresses joined by ";"';
     case 'ILLEGAL_CONSUMER_GROUP':
     case 'ILLEGAL_TOPIC':
     case 'ILLEGAL_MESSAGE_TAG':

@@ -112,17 +112,17 @@ export function validateMaxMessages(value: unknown): number {
 /**
  * An invisible duration within `[min, 12 h]`.
  *
- * @throws RocketMQError `INVALID_ARGUMENT`.
+ * @throws RocketMQError `INVALID_ARGUMENT` when not a finite number; `ILLEGAL_INVISIBLE_TIME` (the proxy's
+ * code for the same rule) when outside the bounds.
  */
 export function validateInvisibleDuration(value: unknown, minMs: number): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < minMs ||
-    value > MAX_INVISIBLE_DURATION_MS
-  ) {
-    throw invalid(
-      `invisibleDurationMs must be from ${minMs} ms to ${MAX_INVISIBLE_DURATION_MS} ms (12 h), got ${String(value)}`,
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(`invisibleDurationMs must be a finite number of ms, got ${describeType(value)} ${String(value)}`);
+  }
+  if (value < minMs || value > MAX_INVISIBLE_DURATION_MS) {
+    throw new RocketMQError(
+      `invisibleDurationMs must be from ${minMs} ms to ${MAX_INVISIBLE_DURATION_MS} ms (12 h), got ${value}`,
+      'ILLEGAL_INVISIBLE_TIME',
     );
   }
   return value;

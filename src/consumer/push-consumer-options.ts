@@ -137,7 +137,8 @@ function nonNegativeMs(name: string, value: unknown, fallback: number): number {
  * Validates the options of a push consumer.
  *
  * @throws RocketMQError `INVALID_ARGUMENT` for a bad option, `ILLEGAL_CONSUMER_GROUP`,
- * `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
+ * `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`, `ILLEGAL_INVISIBLE_TIME` (invisible duration outside
+ * min–12 h).
  */
 export function resolvePushOptions(options: PushConsumerOptions): ResolvedPushOptions {
   if (options === null || typeof options !== 'object')
@@ -163,8 +164,9 @@ export function resolvePushOptions(options: PushConsumerOptions): ResolvedPushOp
   );
   const invisibleDurationMs = positiveMs('invisibleDurationMs', options.invisibleDurationMs, 30_000);
   if (invisibleDurationMs < minInvisible || invisibleDurationMs > MAX_INVISIBLE_DURATION_MS) {
-    throw invalid(
+    throw new RocketMQError(
       `invisibleDurationMs must be from ${minInvisible} to ${MAX_INVISIBLE_DURATION_MS} ms, got ${invisibleDurationMs}`,
+      'ILLEGAL_INVISIBLE_TIME',
     );
   }
   const leaseRenewAheadMs =

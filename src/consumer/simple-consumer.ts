@@ -149,8 +149,8 @@ export class SimpleConsumer {
   #stopping: Promise<void> | undefined;
 
   /**
-   * @throws RocketMQError `INVALID_ARGUMENT` for bad options (or a bad access point),
-   * `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad options, `ILLEGAL_ACCESS_POINT` for a bad access
+   * point, `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
    */
   constructor(options: SimpleConsumerOptions) {
     if (options === null || typeof options !== 'object') {
@@ -282,7 +282,8 @@ export class SimpleConsumer {
    * Receives up to `maxMessages` messages, invisible to other consumers of the group for
    * `invisibleDurationMs`. Long-polls up to the await duration; resolves with `[]` when nothing came.
    *
-   * @throws RocketMQError `INVALID_ARGUMENT` for bad arguments; `INVALID_STATE` when not running or
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad arguments; `ILLEGAL_INVISIBLE_TIME` for an invisible
+   * duration outside min–12 h; `INVALID_STATE` when not running or
    * without subscriptions; `FORBIDDEN` when no subscribed topic has a readable queue; the broker's code
    * (e.g. `TOO_MANY_REQUESTS`, `ILLEGAL_FILTER_EXPRESSION`); `ABORTED` (signal), `TIMEOUT`, `CLOSED`
    * (shutdown), `UNAVAILABLE`.
@@ -385,8 +386,8 @@ export class SimpleConsumer {
    * view carrying the new receipt handle, which later `ack`/`changeInvisibleDuration` calls must use;
    * the old handle is no longer valid.
    *
-   * @throws RocketMQError as {@link SimpleConsumer.ack}, plus `INVALID_ARGUMENT` for a duration outside
-   * 0–12 h.
+   * @throws RocketMQError as {@link SimpleConsumer.ack}, plus `INVALID_ARGUMENT` for a duration that is
+   * not a finite number and `ILLEGAL_INVISIBLE_TIME` for one outside 0–12 h.
    */
   changeInvisibleDuration(
     view: MessageView,
@@ -430,7 +431,8 @@ export class SimpleConsumer {
    * aborts or the consumer shuts down. Messages of a batch not yet yielded when it ends become visible
    * again after their invisible duration.
    *
-   * @throws RocketMQError `INVALID_ARGUMENT` for bad options; non-retriable receive errors.
+   * @throws RocketMQError `INVALID_ARGUMENT` for bad options, `ILLEGAL_INVISIBLE_TIME` for an invisible
+   * duration outside min–12 h; non-retriable receive errors.
    */
   async *messages(options: MessagesOptions = {}): AsyncGenerator<MessageView, void, undefined> {
     const { signal } = validateCallOptions({ signal: options.signal });

@@ -95,7 +95,8 @@ const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && N
 /**
  * Validates producer options.
  *
- * @throws RocketMQError `INVALID_ARGUMENT` naming the first bad option.
+ * @throws RocketMQError `INVALID_ARGUMENT` naming the first bad option; `ILLEGAL_TOPIC` for a bad name in
+ * `topics`.
  */
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   if (typeof options !== 'object' || options === null) throw bad('producer options must be an object');
@@ -108,7 +109,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     try {
       validateTopic(topic);
     } catch (err) {
-      throw bad(`topics: ${(err as Error).message}`, err);
+      // Keeps the rule's own code (ILLEGAL_TOPIC for a bad name, INVALID_ARGUMENT for a non-string).
+      const code = err instanceof RocketMQError ? err.code : 'INVALID_ARGUMENT';
+      throw new RocketMQError(`topics: ${(err as Error).message}`, code, { cause: err });
     }
   }
   const namespace = options.namespace ?? '';

@@ -139,7 +139,10 @@ export class Producer {
   #probe: TaskHandle | undefined;
   #throttle: { readonly from: BackoffPolicy; readonly policy: BackoffPolicy } | undefined;
 
-  /** @throws RocketMQError `INVALID_ARGUMENT` for invalid options. */
+  /**
+   * @throws RocketMQError `INVALID_ARGUMENT` for invalid options, `ILLEGAL_ACCESS_POINT` for malformed
+   * endpoints, `ILLEGAL_TOPIC` for a bad name in `topics`.
+   */
   constructor(options: ProducerOptions) {
     this.#options = resolveProducerOptions(options);
     const o = this.#options;
@@ -166,7 +169,7 @@ export class Producer {
       });
     } catch (err) {
       const e = RocketMQError.from(err);
-      throw e.code === 'INVALID_ARGUMENT'
+      throw e.code === 'INVALID_ARGUMENT' || e.code === 'ILLEGAL_ACCESS_POINT'
         ? e
         : new RocketMQError(e.message, 'INVALID_ARGUMENT', { cause: e });
     }

@@ -244,7 +244,7 @@ export class ClientCore {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** @throws RocketMQError `INVALID_ARGUMENT` for an invalid access point or settings. */
+  /** @throws RocketMQError `ILLEGAL_ACCESS_POINT` for an invalid access point; `INVALID_ARGUMENT` for bad settings. */
   constructor(options: ClientCoreOptions) {
     this.#options = options;
     this.clientId = options.clientId ?? createClientId();

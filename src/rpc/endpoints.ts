@@ -38,8 +38,9 @@ export interface Endpoints {
 
 const DOMAIN_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 
+/** A malformed access point or address: the rule-specific code, like the proxy's for a bad endpoint. */
 function invalid(message: string): RocketMQError {
-  return new RocketMQError(message, 'INVALID_ARGUMENT');
+  return new RocketMQError(message, 'ILLEGAL_ACCESS_POINT');
 }
 
 /** True for a syntactically valid DNS name that is not made of numeric labels only (so not a bad IPv4). */
@@ -96,11 +97,12 @@ function parseEntry(raw: string): { scheme: AddressScheme; address: Address } {
 /**
  * Parses an access-point string. See the module documentation for the accepted syntax.
  *
- * @throws RocketMQError `INVALID_ARGUMENT` for empty input, malformed hosts or ports, unbracketed IPv6,
- * mixed IPv4/IPv6 lists, or several domain names.
+ * @throws RocketMQError `INVALID_ARGUMENT` when not a string; `ILLEGAL_ACCESS_POINT` for empty input,
+ * malformed hosts or ports (a port must be 1–65535), unbracketed IPv6, mixed IPv4/IPv6 lists, or
+ * several domain names.
  */
 export function parseEndpoints(accessPoint: string): Endpoints {
-  if (typeof accessPoint !== 'string') throw invalid('Access point must be a string');
+  if (typeof accessPoint !== 'string') throw new RocketMQError('Access point must be a string', 'INVALID_ARGUMENT');
   const entries = accessPoint
     .split(/[;,]/)
     .map((e) => e.trim())
@@ -124,8 +126,8 @@ export function parseEndpoints(accessPoint: string): Endpoints {
  * Builds validated, frozen {@link Endpoints} from a scheme and addresses (for example a route entry).
  * Exact duplicate addresses are dropped; order is otherwise kept.
  *
- * @throws RocketMQError `INVALID_ARGUMENT` when an address does not match the scheme, a port is out of
- * range, the list is empty, or a domain scheme has more than one address.
+ * @throws RocketMQError `ILLEGAL_ACCESS_POINT` when an address does not match the scheme, a port is out
+ * of range, the list is empty, or a domain scheme has more than one address.
  */
 export function createEndpoints(scheme: AddressScheme, addresses: readonly Address[]): Endpoints {
   if (addresses.length === 0) throw invalid('Endpoints need at least one address');

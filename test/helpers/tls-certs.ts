@@ -2,11 +2,15 @@
  * Test-time TLS material made with the `openssl` CLI: a CA, a server certificate for `localhost` /
  * 127.0.0.1 signed by it, and an unrelated second CA (the "wrong CA"). Nothing is checked in; every
  * call makes fresh keys in a temporary directory that is deleted before it returns.
+ *
+ * Without `openssl` the TLS tests are skipped with that reason, except under `CI=true` (`.ci/run`
+ * installs it): there they run and fail on the missing tool.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { skipOptionOutsideCi } from './ci.js';
 
 export interface TestCerts {
   /** PEM of the CA that signed the server certificate. */
@@ -28,8 +32,20 @@ export function hasOpenssl(): boolean {
   }
 }
 
+/** The `skip` option of a TLS test: the reason outside CI when openssl is missing, else `false`. */
+export function opensslSkip(): string | false {
+  return skipOptionOutsideCi(!hasOpenssl() && 'the openssl CLI is not installed');
+}
+
 function openssl(cwd: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('the openssl CLI is not installed: the TLS tests need it (.ci/run installs it)');
+    }
+    throw e;
+  }
 }
 
 function makeCa(cwd: string, name: string): void {

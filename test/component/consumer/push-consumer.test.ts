@@ -548,7 +548,7 @@ describe('PushConsumer: bad options', () => {
     ['bad filter', { subscriptions: { t: '' } }, 'ILLEGAL_FILTER_EXPRESSION'],
     ['concurrency 0', { concurrency: 0 }, 'INVALID_ARGUMENT'],
     ['maxCachedMessages 1.5', { maxCachedMessages: 1.5 }, 'INVALID_ARGUMENT'],
-    ['invisible 5 s', { invisibleDurationMs: 5_000 }, 'INVALID_ARGUMENT'],
+    ['invisible 5 s', { invisibleDurationMs: 5_000 }, 'ILLEGAL_INVISIBLE_TIME'],
     [
       'renew ahead ≥ invisible',
       { invisibleDurationMs: 10_000, leaseRenewAheadMs: 10_000 },

@@ -327,13 +327,13 @@ describe('SimpleConsumer bad input sends nothing', () => {
     await rejectsWith(c.receive(0, 30_000), 'INVALID_ARGUMENT');
     await rejectsWith(c.receive(33, 30_000), 'INVALID_ARGUMENT');
     await rejectsWith(c.receive(1.5, 30_000), 'INVALID_ARGUMENT');
-    await rejectsWith(c.receive(1, 9_999), 'INVALID_ARGUMENT');
-    await rejectsWith(c.receive(1, 12 * 3600_000 + 1), 'INVALID_ARGUMENT');
+    await rejectsWith(c.receive(1, 9_999), 'ILLEGAL_INVISIBLE_TIME');
+    await rejectsWith(c.receive(1, 12 * 3600_000 + 1), 'ILLEGAL_INVISIBLE_TIME');
     await rejectsWith(c.receive(1, 30_000, { timeoutMs: -1 }), 'INVALID_ARGUMENT');
     await rejectsWith(c.ack({} as MessageView), 'INVALID_ARGUMENT');
     await rejectsWith(c.ack(new MessageView({ ...v!, receiptHandle: '' })), 'INVALID_ARGUMENT');
     await rejectsWith(c.ack(new MessageView({ ...v!, endpoint: 'ipv4:10.9.9.9:1' })), 'INVALID_ARGUMENT');
-    await rejectsWith(c.changeInvisibleDuration(v!, -1), 'INVALID_ARGUMENT');
+    await rejectsWith(c.changeInvisibleDuration(v!, -1), 'ILLEGAL_INVISIBLE_TIME');
     await rejectsWith(c.changeInvisibleDuration(v!, Number.NaN), 'INVALID_ARGUMENT');
     await rejectsWith(c.subscribe('bad topic!', '*'), 'ILLEGAL_TOPIC');
     await rejectsWith(c.subscribe(s.topic, 'a||'), 'ILLEGAL_FILTER_EXPRESSION');

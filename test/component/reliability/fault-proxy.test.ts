@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tls from 'node:tls';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { assertNoExtraResources, resources } from '../../helpers/resources.js';
-import { hasOpenssl, makeTestCerts } from '../../helpers/tls-certs.js';
+import { makeTestCerts, opensslSkip } from '../../helpers/tls-certs.js';
 
 /** An echo server that also records what each connection received. */
 async function echoServer(): Promise<{ server: net.Server; endpoint: string; sockets: Set<net.Socket> }> {
@@ -243,7 +243,7 @@ describe('FaultProxy', () => {
   });
 
   test('TLS termination: the right CA connects, plaintext is refused and counted', {
-    skip: !hasOpenssl() && 'openssl not installed',
+    skip: opensslSkip(),
   }, async () => {
     const certs = makeTestCerts();
     await using proxy = await FaultProxy.start({

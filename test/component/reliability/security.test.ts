@@ -17,7 +17,7 @@ import { Producer, type ProducerOptions } from '../../../src/producer/index.js';
 import { type Credentials, createCredentials } from '../../../src/rpc/auth/credentials.js';
 import { InProcessBroker } from '../../../src/testing/index.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { hasOpenssl, makeTestCerts, type TestCerts } from '../../helpers/tls-certs.js';
+import { makeTestCerts, opensslSkip, type TestCerts } from '../../helpers/tls-certs.js';
 import { capturingLogger, FAST_RECONNECT, uniqueName, until } from './setup.js';
 
 const ACCESS_KEY = 'rocketmq-ts-user';
@@ -202,7 +202,7 @@ describe('authentication', () => {
   });
 });
 
-describe('TLS', { skip: !hasOpenssl() && 'openssl is not installed' }, () => {
+describe('TLS', { skip: opensslSkip() }, () => {
   let certs: TestCerts;
 
   async function tlsBroker(

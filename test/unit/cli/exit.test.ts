@@ -9,6 +9,7 @@ describe('cli exit codes and hints', () => {
   test('exit codes follow the error code', () => {
     const cases: Array<[ErrorCode, number]> = [
       ['INVALID_ARGUMENT', EXIT.USAGE],
+      ['ILLEGAL_ACCESS_POINT', EXIT.USAGE],
       ['UNAVAILABLE', EXIT.UNREACHABLE],
       ['TIMEOUT', EXIT.UNREACHABLE],
       ['SETTINGS_TIMEOUT', EXIT.UNREACHABLE],

@@ -3,14 +3,14 @@ import { describe, test } from 'node:test';
 import { RocketMQError } from '../../../src/errors.js';
 import { Producer, type ProducerOptions } from '../../../src/producer/index.js';
 
-const BAD: ReadonlyArray<[string, unknown]> = [
+const BAD: ReadonlyArray<[string, unknown, string?]> = [
   ['no options', undefined],
   ['endpoints missing', {}],
   ['endpoints blank', { endpoints: ' ' }],
   ['endpoints a number', { endpoints: 8081 }],
   ['topics not an array', { endpoints: '127.0.0.1:8081', topics: 'orders' }],
-  ['invalid topic name', { endpoints: '127.0.0.1:8081', topics: ['bad topic'] }],
-  ['system topic', { endpoints: '127.0.0.1:8081', topics: ['TBW102'] }],
+  ['invalid topic name', { endpoints: '127.0.0.1:8081', topics: ['bad topic'] }, 'ILLEGAL_TOPIC'],
+  ['system topic', { endpoints: '127.0.0.1:8081', topics: ['TBW102'] }, 'ILLEGAL_TOPIC'],
   ['namespace a number', { endpoints: '127.0.0.1:8081', namespace: 1 }],
   ['requestTimeoutMs 0', { endpoints: '127.0.0.1:8081', requestTimeoutMs: 0 }],
   ['requestTimeoutMs NaN', { endpoints: '127.0.0.1:8081', requestTimeoutMs: Number.NaN }],
@@ -21,15 +21,15 @@ const BAD: ReadonlyArray<[string, unknown]> = [
   ['logger not an object', { endpoints: '127.0.0.1:8081', logger: 'console' }],
   ['clientId blank', { endpoints: '127.0.0.1:8081', clientId: '' }],
   ['isolation probe interval 0', { endpoints: '127.0.0.1:8081', isolationProbeIntervalMs: 0 }],
-  ['access point with a bad port', { endpoints: '127.0.0.1:99999' }],
+  ['access point with a bad port', { endpoints: '127.0.0.1:99999' }, 'ILLEGAL_ACCESS_POINT'],
 ];
 
 describe('Producer options', () => {
-  for (const [name, options] of BAD) {
-    test(`${name} → INVALID_ARGUMENT`, () => {
+  for (const [name, options, code = 'INVALID_ARGUMENT'] of BAD) {
+    test(`${name} → ${code}`, () => {
       assert.throws(
         () => new Producer(options as ProducerOptions),
-        (e: unknown) => e instanceof RocketMQError && e.code === 'INVALID_ARGUMENT',
+        (e: unknown) => e instanceof RocketMQError && e.code === code,
       );
     });
   }
