@@ -1,0 +1,100 @@
+/**
+ * Tells a TLS/plaintext mismatch apart from an unreachable endpoint.
+ *
+ * grpc-js reports both the same way: a plaintext channel to a TLS-only port sees the server close the
+ * connection without a byte ("Failed to connect"), and a TLS channel to a plaintext port fails its
+ * handshake; both are `UNAVAILABLE`, which the client retries until its settings bound. After such a
+ * failure one probe of the endpoint's first address answers the question:
+ *
+ * - plaintext client: a TLS handshake (any certificate accepted, nothing sent after it) that completes
+ *   means the port speaks TLS;
+ * - TLS client: the HTTP/2 connection preface sent in the clear, answered by an HTTP/2 SETTINGS frame,
+ *   means the port speaks plaintext HTTP/2.
+ *
+ * Anything else (refused, reset, silent, timeout) is "no mismatch found": the caller keeps retrying.
+ *
+ * @packageDocumentation
+ */
+
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { RocketMQError } from '../errors.js';
+import { type Endpoints, endpointKey } from './endpoints.js';
+
+/** HTTP/2 client connection preface followed by an empty SETTINGS frame. */
+const H2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]),
+]);
+/** HTTP/2 frame type of SETTINGS. */
+const H2_SETTINGS = 0x04;
+
+/** What the probed port speaks, when it contradicts the client's configuration. */
+export type TransportMismatch = 'server-speaks-tls' | 'server-speaks-plaintext';
+
+/**
+ * Probes the first address of `endpoints` once (bounded by `timeoutMs`) and returns the mismatch found,
+ * or `undefined`. Never throws.
+ */
+export function probeTransportMismatch(
+  endpoints: Endpoints,
+  clientUsesTls: boolean,
+  timeoutMs: number,
+): Promise<TransportMismatch | undefined> {
+  const address = endpoints.addresses[0];
+  if (address === undefined || !(timeoutMs > 0)) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let settled = false;
+    let socket: net.Socket | undefined;
+    const finish = (result: TransportMismatch | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    timer.unref?.();
+    try {
+      if (clientUsesTls) {
+        let head = Buffer.alloc(0);
+        socket = net.connect({ host: address.host, port: address.port }, () => socket?.write(H2_PREFACE));
+        socket.on('data', (chunk: Buffer) => {
+          head = Buffer.concat([head, chunk]);
+          if (head.length < 9) return;
+          // A frame header: 24-bit length, type, flags, stream id 0; SETTINGS payloads are 6-byte entries.
+          const length = head.readUIntBE(0, 3);
+          const isSettings = head[3] === H2_SETTINGS && length % 6 === 0 && head.readUInt32BE(5) === 0;
+          finish(isSettings ? 'server-speaks-plaintext' : undefined);
+        });
+      } else {
+        socket = tls.connect({
+          host: address.host,
+          port: address.port,
+          rejectUnauthorized: false,
+          ALPNProtocols: ['h2'],
+          ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
+        });
+        socket.on('secureConnect', () => finish('server-speaks-tls'));
+      }
+      socket.on('error', () => finish(undefined));
+      socket.on('close', () => finish(undefined));
+    } catch {
+      finish(undefined);
+    }
+  });
+}
+
+/** The error a start fails with when a probe found a mismatch (`UNAVAILABLE`, not retriable). */
+export function transportMismatchError(
+  endpoints: Endpoints,
+  mismatch: TransportMismatch,
+  cause: unknown,
+): RocketMQError {
+  const where = endpointKey(endpoints);
+  const text =
+    mismatch === 'server-speaks-tls'
+      ? `${where} speaks TLS but the client is configured for plaintext; set the \`tls\` option`
+      : `${where} speaks plaintext but the client is configured for TLS; remove the \`tls\` option or use the TLS port`;
+  return new RocketMQError(text, 'UNAVAILABLE', { retriable: false, cause });
+}
