@@ -154,6 +154,9 @@ export class InProcessBroker {
       address: () => ({ host: options.host, port: this.#port }),
       isClosed: () => this.#closed,
     };
+    if (options.forgetExpiredClients) {
+      scheduler.every(options.clientExpiryScanMs, () => hub.forgetExpired(), { name: 'client-expiry-scan' });
+    }
     this.#faults = new FaultInjector(scheduler, () =>
       this.#dropStreams(grpc.status.UNAVAILABLE, 'stream dropped by fault injection'),
     );
@@ -315,6 +318,7 @@ export class InProcessBroker {
       halfMessages: core.transactions.halfMessageCount,
       transactionChecks: core.transactions.checksSent,
       telemetryStreams: core.hub.openStreamCount,
+      expiredClients: core.hub.expiredCount,
       receiveStreams: this.#open.receive.size,
       waitingReceives: core.longPoll.waiting,
     };

@@ -155,6 +155,16 @@ export interface InProcessBrokerOptions {
    * @defaultValue 120000
    */
   readonly clientExpiryMs?: number;
+  /**
+   * Forget a client not heard from for `clientExpiryMs`, as the proxy does when the client's channel
+   * expires (`channelExpiredTimeout`): its settings are dropped, so its heartbeats are answered 40015
+   * (UNRECOGNIZED_CLIENT_TYPE) and its receives fail until it sends its settings again. Its Telemetry
+   * stream is left open, as the proxy leaves it.
+   * @defaultValue false
+   */
+  readonly forgetExpiredClients?: boolean;
+  /** How often expired clients are looked for (the broker's client housekeeping period). @defaultValue 10000 */
+  readonly clientExpiryScanMs?: number;
 }
 
 /** Options with every default applied. */
@@ -190,6 +200,8 @@ export interface ResolvedBrokerOptions {
   readonly transactionCheckMax: number;
   readonly sqlFilter: boolean;
   readonly clientExpiryMs: number;
+  readonly forgetExpiredClients: boolean;
+  readonly clientExpiryScanMs: number;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -247,6 +259,8 @@ export function resolveOptions(o: InProcessBrokerOptions = {}): ResolvedBrokerOp
     transactionCheckMax: o.transactionCheckMax ?? 15,
     sqlFilter: o.sqlFilter ?? true,
     clientExpiryMs: nonNegative('clientExpiryMs', o.clientExpiryMs ?? 120_000),
+    forgetExpiredClients: o.forgetExpiredClients ?? false,
+    clientExpiryScanMs: nonNegative('clientExpiryScanMs', o.clientExpiryScanMs ?? 10_000),
   };
   if (r.longPollingMinMs > r.longPollingMaxMs) {
     throw new RangeError(
@@ -258,6 +272,9 @@ export function resolveOptions(o: InProcessBrokerOptions = {}): ResolvedBrokerOp
   }
   if (!Number.isInteger(r.defaultQueueCount) || r.defaultQueueCount < 1) {
     throw new RangeError(`defaultQueueCount must be an integer ≥ 1, got ${r.defaultQueueCount}`);
+  }
+  if (r.forgetExpiredClients && r.clientExpiryScanMs === 0) {
+    throw new RangeError('clientExpiryScanMs must be > 0 when forgetExpiredClients is on');
   }
   if (!Number.isInteger(r.receiveBatchSize) || r.receiveBatchSize < 1) {
     throw new RangeError(`receiveBatchSize must be an integer ≥ 1, got ${r.receiveBatchSize}`);
