@@ -65,6 +65,17 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_send_message_length': -1,
 };
 
+/** The gRPC server options: {@link SERVER_OPTIONS} plus the connection limits of `options`. */
+function serverOptions(options: ResolvedBrokerOptions): grpc.ServerOptions {
+  const o: grpc.ServerOptions = { ...SERVER_OPTIONS };
+  if (options.connectionIdleTimeoutMs !== undefined)
+    o['grpc.max_connection_idle_ms'] = options.connectionIdleTimeoutMs;
+  if (options.connectionMaxAgeMs !== undefined) o['grpc.max_connection_age_ms'] = options.connectionMaxAgeMs;
+  if (options.connectionAgeGraceMs !== undefined)
+    o['grpc.max_connection_age_grace_ms'] = options.connectionAgeGraceMs;
+  return o;
+}
+
 /**
  * An in-process RocketMQ broker (proxy semantics, local mode) for tests and demos.
  *
@@ -161,7 +172,7 @@ export class InProcessBroker {
       this.#dropStreams(grpc.status.UNAVAILABLE, 'stream dropped by fault injection'),
     );
     const core = this.#core;
-    this.#server = new grpc.Server(SERVER_OPTIONS);
+    this.#server = new grpc.Server(serverOptions(options));
     this.#server.addService(
       createServiceDefinition(),
       buildImplementation(
