@@ -525,23 +525,25 @@ export class ClientCore {
     });
     failure.catch(() => {});
     let probed = false;
-    let stopped = false;
+    const probe = new AbortController();
     const off = session.on('state', (change) => {
       const error = change.error;
       if (probed || change.to !== 'backoff' || error?.code !== 'UNAVAILABLE' || error.grpcCode === undefined)
         return;
       probed = true;
-      void probeTransportMismatch(session.endpoints, usesTls, this.requestTimeoutMs).then((found) => {
-        if (found === undefined || stopped || signal.aborted) return;
-        const err = transportMismatchError(session.endpoints, found, error);
-        this.logger.warn('transport mismatch', { endpoints: session.key, err: err.toJSON() });
-        reject(err);
-      });
+      void probeTransportMismatch(session.endpoints, usesTls, this.requestTimeoutMs, probe.signal).then(
+        (found) => {
+          if (found === undefined || probe.signal.aborted || signal.aborted) return;
+          const err = transportMismatchError(session.endpoints, found, error);
+          this.logger.warn('transport mismatch', { endpoints: session.key, err: err.toJSON() });
+          reject(err);
+        },
+      );
     });
     return {
       failure,
       stop: () => {
-        stopped = true;
+        probe.abort();
         off();
       },
     };

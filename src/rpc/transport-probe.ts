@@ -33,28 +33,33 @@ const H2_SETTINGS = 0x04;
 export type TransportMismatch = 'server-speaks-tls' | 'server-speaks-plaintext';
 
 /**
- * Probes the first address of `endpoints` once (bounded by `timeoutMs`) and returns the mismatch found,
- * or `undefined`. Never throws.
+ * Probes the first address of `endpoints` once (bounded by `timeoutMs`, ended early by `signal`) and
+ * returns the mismatch found, or `undefined`. Never throws; its socket and timer are gone once it
+ * resolves.
  */
 export function probeTransportMismatch(
   endpoints: Endpoints,
   clientUsesTls: boolean,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<TransportMismatch | undefined> {
   const address = endpoints.addresses[0];
-  if (address === undefined || !(timeoutMs > 0)) return Promise.resolve(undefined);
+  if (address === undefined || !(timeoutMs > 0) || signal?.aborted) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let settled = false;
     let socket: net.Socket | undefined;
+    const onAbort = (): void => finish(undefined);
     const finish = (result: TransportMismatch | undefined): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
       resolve(result);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     timer.unref?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (clientUsesTls) {
         let head = Buffer.alloc(0);

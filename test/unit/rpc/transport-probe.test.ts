@@ -76,6 +76,18 @@ describe('probeTransportMismatch', () => {
     assert.equal(await probeTransportMismatch(parseEndpoints(silentAt), true, 200), undefined);
   });
 
+  test('an aborted probe ends at once, before its bound, and closes its socket', async () => {
+    const abort = new AbortController();
+    const accepted = new Promise<net.Socket>((resolve) => silent.once('connection', resolve));
+    const probing = probeTransportMismatch(parseEndpoints(silentAt), false, 60_000, abort.signal);
+    const serverSide = await accepted;
+    const closed = new Promise<void>((resolve) => serverSide.once('close', () => resolve()));
+    abort.abort();
+    assert.equal(await probing, undefined);
+    await closed;
+    assert.equal(await probeTransportMismatch(parseEndpoints(tlsAt), false, 5_000, abort.signal), undefined);
+  });
+
   test('the error is UNAVAILABLE, not retriable, names the endpoint and keeps its cause', () => {
     const cause = new Error('grpc');
     const e = transportMismatchError(parseEndpoints(tlsAt), 'server-speaks-tls', cause);
