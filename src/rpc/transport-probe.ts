@@ -4,14 +4,16 @@
  * grpc-js reports both the same way: a plaintext channel to a TLS-only port sees the server close the
  * connection without a byte ("Failed to connect"), and a TLS channel to a plaintext port fails its
  * handshake; both are `UNAVAILABLE`, which the client retries until its settings bound. After such a
- * failure one probe of the endpoint's first address answers the question:
+ * failure one probe of the endpoint's first address answers the question, with two connections:
  *
- * - plaintext client: a TLS handshake (any certificate accepted, nothing sent after it) that completes
- *   means the port speaks TLS;
- * - TLS client: the HTTP/2 connection preface sent in the clear, answered by an HTTP/2 SETTINGS frame,
- *   means the port speaks plaintext HTTP/2.
+ * - a TLS handshake (any certificate accepted, nothing sent after it) that completes means the port
+ *   speaks TLS;
+ * - the HTTP/2 connection preface sent in the clear, answered by an HTTP/2 SETTINGS frame, means the
+ *   port speaks plaintext HTTP/2.
  *
- * Anything else (refused, reset, silent, timeout) is "no mismatch found": the caller keeps retrying.
+ * It is a mismatch when the port speaks the other protocol and not the client's. Anything else
+ * (refused, reset, silent, timeout, or a port that speaks both) is "no mismatch found": the caller
+ * keeps retrying.
  *
  * @packageDocumentation
  */
@@ -32,47 +34,35 @@ const H2_SETTINGS = 0x04;
 /** What the probed port speaks, when it contradicts the client's configuration. */
 export type TransportMismatch = 'server-speaks-tls' | 'server-speaks-plaintext';
 
+type Address = Endpoints['addresses'][number];
+
 /**
- * Probes the first address of `endpoints` once (bounded by `timeoutMs`, ended early by `signal`) and
- * returns the mismatch found, or `undefined`. Never throws; its socket and timer are gone once it
- * resolves.
+ * One bounded, abortable connection to `address` that settles `true` when `check` says the server
+ * speaks the protocol, `false` on anything else (refused, closed, garbage, timeout, abort).
  */
-export function probeTransportMismatch(
-  endpoints: Endpoints,
-  clientUsesTls: boolean,
+function connectAndCheck(
+  address: Address,
+  useTls: boolean,
   timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<TransportMismatch | undefined> {
-  const address = endpoints.addresses[0];
-  if (address === undefined || !(timeoutMs > 0) || signal?.aborted) return Promise.resolve(undefined);
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
     let socket: net.Socket | undefined;
-    const onAbort = (): void => finish(undefined);
-    const finish = (result: TransportMismatch | undefined): void => {
+    const onAbort = (): void => finish(false);
+    const finish = (speaks: boolean): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
-      resolve(result);
+      resolve(speaks);
     };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    const timer = setTimeout(() => finish(false), timeoutMs);
     timer.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (clientUsesTls) {
-        let head = Buffer.alloc(0);
-        socket = net.connect({ host: address.host, port: address.port }, () => socket?.write(H2_PREFACE));
-        socket.on('data', (chunk: Buffer) => {
-          head = Buffer.concat([head, chunk]);
-          if (head.length < 9) return;
-          // A frame header: 24-bit length, type, flags, stream id 0; SETTINGS payloads are 6-byte entries.
-          const length = head.readUIntBE(0, 3);
-          const isSettings = head[3] === H2_SETTINGS && length % 6 === 0 && head.readUInt32BE(5) === 0;
-          finish(isSettings ? 'server-speaks-plaintext' : undefined);
-        });
-      } else {
+      if (useTls) {
         socket = tls.connect({
           host: address.host,
           port: address.port,
@@ -80,14 +70,48 @@ export function probeTransportMismatch(
           ALPNProtocols: ['h2'],
           ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
         });
-        socket.on('secureConnect', () => finish('server-speaks-tls'));
+        // A completed handshake (any certificate accepted; nothing is sent after it) means TLS.
+        socket.on('secureConnect', () => finish(true));
+      } else {
+        let head = Buffer.alloc(0);
+        socket = net.connect({ host: address.host, port: address.port }, () => socket?.write(H2_PREFACE));
+        socket.on('data', (chunk: Buffer) => {
+          head = Buffer.concat([head, chunk]);
+          if (head.length < 9) return;
+          // A frame header: 24-bit length, type, flags, stream id 0; SETTINGS payloads are 6-byte entries.
+          const length = head.readUIntBE(0, 3);
+          finish(head[3] === H2_SETTINGS && length % 6 === 0 && head.readUInt32BE(5) === 0);
+        });
       }
-      socket.on('error', () => finish(undefined));
-      socket.on('close', () => finish(undefined));
+      socket.on('error', () => finish(false));
+      socket.on('close', () => finish(false));
     } catch {
-      finish(undefined);
+      finish(false);
     }
   });
+}
+
+/**
+ * Probes the first address of `endpoints` (two connections at once, each bounded by `timeoutMs` and
+ * ended early by `signal`) and returns the mismatch found, or `undefined`. A mismatch needs both: the
+ * server speaks the other protocol, and does not speak the client's (a port that accepts both, as a
+ * proxy in permissive TLS mode does, is no mismatch). Never throws; its sockets and timers are gone
+ * once it resolves.
+ */
+export async function probeTransportMismatch(
+  endpoints: Endpoints,
+  clientUsesTls: boolean,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<TransportMismatch | undefined> {
+  const address = endpoints.addresses[0];
+  if (address === undefined || !(timeoutMs > 0) || signal?.aborted) return undefined;
+  const [other, own] = await Promise.all([
+    connectAndCheck(address, !clientUsesTls, timeoutMs, signal),
+    connectAndCheck(address, clientUsesTls, timeoutMs, signal),
+  ]);
+  if (!other || own || signal?.aborted) return undefined;
+  return clientUsesTls ? 'server-speaks-plaintext' : 'server-speaks-tls';
 }
 
 /** The error a start fails with when a probe found a mismatch (`UNAVAILABLE`, not retriable). */

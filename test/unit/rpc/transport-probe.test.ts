@@ -1,7 +1,8 @@
 /**
  * The TLS/plaintext probe against loopback servers: a TLS server is "speaks TLS" to a plaintext
- * client, an HTTP/2 cleartext server is "speaks plaintext" to a TLS client; the right pairing, a
- * refused port and a server that never answers are not mismatches (the last one ends at the bound).
+ * client, an HTTP/2 cleartext server is "speaks plaintext" to a TLS client; the right pairing, a port
+ * that speaks both, a refused port and a server that never answers are not mismatches (the last one
+ * ends at the bound).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,23 +32,35 @@ describe('probeTransportMismatch', () => {
   tlsServer.on('tlsClientError', (_e, s) => s.destroy());
   const h2c = http2.createServer();
   h2c.on('session', (s) => s.on('error', () => {}));
+  // Both on one port, as a proxy in permissive TLS mode: a first byte 0x16 (TLS handshake) goes to TLS.
+  const both = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', (chunk) => {
+      socket.pause();
+      socket.unshift(chunk);
+      (chunk[0] === 0x16 ? tlsServer : h2c).emit('connection', socket);
+    });
+  });
   const silent = net.createServer((s) => s.on('error', () => {}));
   const sockets = new Set<net.Socket>();
   silent.on('connection', (s) => sockets.add(s));
   let tlsAt = '';
   let h2cAt = '';
   let silentAt = '';
+  let bothAt = '';
 
   before(async () => {
     tlsAt = await listen(tlsServer);
     h2cAt = await listen(h2c);
     silentAt = await listen(silent);
+    bothAt = await listen(both);
   });
   after(() => {
     for (const s of sockets) s.destroy();
     tlsServer.close();
     h2c.close();
     silent.close();
+    both.close();
   });
 
   test('plaintext client → TLS port: server-speaks-tls', async () => {
@@ -61,6 +74,11 @@ describe('probeTransportMismatch', () => {
   test('matching pairs are not mismatches', async () => {
     assert.equal(await probeTransportMismatch(parseEndpoints(tlsAt), true, 5_000), undefined);
     assert.equal(await probeTransportMismatch(parseEndpoints(h2cAt), false, 5_000), undefined);
+  });
+
+  test('a port that speaks both (permissive TLS) is not a mismatch either way', async () => {
+    assert.equal(await probeTransportMismatch(parseEndpoints(bothAt), false, 5_000), undefined);
+    assert.equal(await probeTransportMismatch(parseEndpoints(bothAt), true, 5_000), undefined);
   });
 
   test('a refused port is not a mismatch', async () => {
