@@ -3,7 +3,8 @@
  * not heard from for `clientExpiryMs` (`forgetExpiredClients`, as the proxy drops the settings of a
  * client whose channel expired), and the fault proxy holds every byte while partitioned and delivers it
  * on heal, as TCP does. The clients must notice that their settings were lost, send them again at once,
- * and consume again within one heartbeat interval of the heal.
+ * and consume again within one heartbeat interval of the heal (plus the round trips and the receive
+ * retry backoff, see `RESUME_MS`).
  */
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
@@ -14,6 +15,14 @@ import { consumerFor, faultyBroker, producerFor, uniqueName, until, watchUnhandl
 const HEARTBEAT_MS = 1_000;
 const EXPIRY_MS = 2_500;
 const INVISIBLE_MS = 1_000;
+/**
+ * The heal-to-resume bound. The first heartbeat after the heal leaves at most one interval later; its
+ * 40015 answer and the settings frame it triggers are two round trips, and the consume loop then waits
+ * at most its receive retry backoff (200 ms + 20 % jitter in `consumerFor`) before receiving again.
+ * The round trips get 300 ms together on this loaded 2-core machine.
+ */
+const SETTINGS_BACK_MS = HEARTBEAT_MS + 300;
+const RESUME_MS = SETTINGS_BACK_MS + 240;
 
 async function setup(t: TestContext, producerRecovery: boolean) {
   const unhandled = watchUnhandled(t);
@@ -88,22 +97,22 @@ async function setup(t: TestContext, producerRecovery: boolean) {
 }
 
 describe('C8 partition longer than the channel expiry', () => {
-  test('C8 the connection survives the partition: heartbeats answered 40015 make the clients re-send settings at once; consuming resumes within one heartbeat of the heal', async (t) => {
+  test('C8 the connection survives the partition: heartbeats answered 40015 make the clients re-send settings at once; consuming resumes within one heartbeat of the heal (plus round trips)', async (t) => {
     // Without its transport recovery the producer keeps its connection however long the partition lasts.
     const { partitionAndHeal, resyncs, recoveries } = await setup(t, false);
     const { resyncMs, resumeMs } = await partitionAndHeal(async () => {});
     assert.deepEqual(recoveries, [], 'the producer kept its connection');
     assert.ok(resyncs.includes('resent'), 'the lost settings were detected and re-sent on the live stream');
-    assert.ok(resyncMs <= HEARTBEAT_MS, `settings back ${resyncMs.toFixed(0)} ms after heal`);
-    assert.ok(resumeMs <= HEARTBEAT_MS, `consuming resumed ${resumeMs.toFixed(0)} ms after heal`);
+    assert.ok(resyncMs <= SETTINGS_BACK_MS, `settings back ${resyncMs.toFixed(0)} ms after heal`);
+    assert.ok(resumeMs <= RESUME_MS, `consuming resumed ${resumeMs.toFixed(0)} ms after heal`);
   });
 
-  test('C8 a partition long enough for a transport recovery: the renewed stream carries the settings; consuming resumes within one heartbeat of the heal', async (t) => {
+  test('C8 a partition long enough for a transport recovery: the renewed stream carries the settings; consuming resumes within one heartbeat of the heal (plus round trips)', async (t) => {
     const { partitionAndHeal, recoveries } = await setup(t, true);
     const { resyncMs, resumeMs } = await partitionAndHeal(() =>
       until(() => recoveries.length >= 1, 15_000, 'a transport recovery during the partition'),
     );
-    assert.ok(resyncMs <= HEARTBEAT_MS, `settings back ${resyncMs.toFixed(0)} ms after heal`);
-    assert.ok(resumeMs <= HEARTBEAT_MS, `consuming resumed ${resumeMs.toFixed(0)} ms after heal`);
+    assert.ok(resyncMs <= SETTINGS_BACK_MS, `settings back ${resyncMs.toFixed(0)} ms after heal`);
+    assert.ok(resumeMs <= RESUME_MS, `consuming resumed ${resumeMs.toFixed(0)} ms after heal`);
   });
 });
