@@ -92,11 +92,11 @@ function connectAndCheck(
 }
 
 /**
- * Probes the first address of `endpoints` (two connections at once, each bounded by `timeoutMs` and
- * ended early by `signal`) and returns the mismatch found, or `undefined`. A mismatch needs both: the
- * server speaks the other protocol, and does not speak the client's (a port that accepts both, as a
- * proxy in permissive TLS mode does, is no mismatch). Never throws; its sockets and timers are gone
- * once it resolves.
+ * Probes the first address of `endpoints` (one connection, and a second only when the first found the
+ * other protocol; each bounded by `timeoutMs` and ended early by `signal`) and returns the mismatch
+ * found, or `undefined`. A mismatch needs both: the server speaks the other protocol, and does not
+ * speak the client's (a port that accepts both, as a proxy in permissive TLS mode does, is no
+ * mismatch). Never throws; its sockets and timers are gone once it resolves.
  */
 export async function probeTransportMismatch(
   endpoints: Endpoints,
@@ -106,11 +106,10 @@ export async function probeTransportMismatch(
 ): Promise<TransportMismatch | undefined> {
   const address = endpoints.addresses[0];
   if (address === undefined || !(timeoutMs > 0) || signal?.aborted) return undefined;
-  const [other, own] = await Promise.all([
-    connectAndCheck(address, !clientUsesTls, timeoutMs, signal),
-    connectAndCheck(address, clientUsesTls, timeoutMs, signal),
-  ]);
-  if (!other || own || signal?.aborted) return undefined;
+  // One connection when the port does not speak the other protocol (the usual failure: it is down).
+  if (!(await connectAndCheck(address, !clientUsesTls, timeoutMs, signal))) return undefined;
+  if (await connectAndCheck(address, clientUsesTls, timeoutMs, signal)) return undefined;
+  if (signal?.aborted) return undefined;
   return clientUsesTls ? 'server-speaks-plaintext' : 'server-speaks-tls';
 }
 
