@@ -15,7 +15,9 @@
  * - `start({ signal, timeoutMs })`: opens telemetry to the access point and waits (bounded) for the
  *   server's Settings reply, then prefetches the routes of the configured topics (≤ 3 attempts with
  *   backoff, retriable errors only), then starts heartbeats and route refresh. Concurrent calls share
- *   one promise. On failure everything is released and the state is `failed`.
+ *   one promise. On failure everything is released and the state is `failed`. A first `UNAVAILABLE`
+ *   from the access point is followed by one TLS/plaintext probe (`rpc/transport-probe.ts`); a mismatch
+ *   fails the start at once with a non-retriable `UNAVAILABLE` instead of retrying to the settings bound.
  * - `shutdown({ timeoutMs })`: idempotent (shared promise): stop heartbeats and refreshes,
  *   NotifyClientTermination to every endpoint in parallel (bounded; one failure never stops the rest),
  *   half-close the telemetry streams, close channels, close the scheduler.
@@ -51,6 +53,7 @@ import { ChannelPool, type GrpcClientFactory, type TlsConfig } from '../rpc/chan
 import { createClientId } from '../rpc/client-id.js';
 import { type Endpoints, endpointKey, parseEndpoints } from '../rpc/endpoints.js';
 import type { ClientLanguage } from '../rpc/metadata.js';
+import { probeTransportMismatch, transportMismatchError } from '../rpc/transport-probe.js';
 import type { ClientCoreStateName } from './client-state.js';
 import { TypedEmitter } from './events.js';
 import { Heartbeat, type HeartbeatResult } from './heartbeat.js';
@@ -467,14 +470,20 @@ export class ClientCore {
       if (signal.aborted) throw RocketMQError.from(signal.reason);
       const settingsTimeout = this.#options.startupSettingsTimeoutMs ?? this.requestTimeoutMs + 3_000;
       const accessSession = this.#ensureSession(this.accessPoint);
+      const mismatch = this.#watchTransportMismatch(accessSession, signal);
       // The settings handshake and the route queries need nothing from each other: one round trip, not two.
-      await Promise.all([
-        accessSession.waitForSettings({ signal, timeoutMs: attemptTimeout(settingsTimeout, deadline) }),
-        ...this.#configuredTopics().map((topic) => this.#prefetchRoute(topic, signal, deadline)),
-      ]).catch((err: unknown) => {
-        failed.abort(err);
-        throw err;
-      });
+      await Promise.race([
+        Promise.all([
+          accessSession.waitForSettings({ signal, timeoutMs: attemptTimeout(settingsTimeout, deadline) }),
+          ...this.#configuredTopics().map((topic) => this.#prefetchRoute(topic, signal, deadline)),
+        ]),
+        mismatch.failure,
+      ])
+        .catch((err: unknown) => {
+          failed.abort(err);
+          throw err;
+        })
+        .finally(() => mismatch.stop());
       // Endpoints revealed by the routes got their own sessions; they need settings before heartbeats.
       await Promise.all(
         [...this.#sessions.values()].map((s) =>
@@ -498,6 +507,46 @@ export class ClientCore {
     } finally {
       this.#starting = undefined;
     }
+  }
+
+  /**
+   * During start: after the access point's first `UNAVAILABLE` connect failure, probes it once for a
+   * TLS/plaintext mismatch (`rpc/transport-probe.ts`); `failure` rejects with a non-retriable
+   * `UNAVAILABLE` naming the mismatch, and never settles otherwise.
+   */
+  #watchTransportMismatch(
+    session: TelemetrySession,
+    signal: AbortSignal,
+  ): { readonly failure: Promise<never>; stop(): void } {
+    const usesTls = this.#options.tls !== undefined && this.#options.tls !== false;
+    let reject: (err: RocketMQError) => void = () => {};
+    const failure = new Promise<never>((_, r) => {
+      reject = r;
+    });
+    failure.catch(() => {});
+    let probed = false;
+    const probe = new AbortController();
+    const off = session.on('state', (change) => {
+      const error = change.error;
+      if (probed || change.to !== 'backoff' || error?.code !== 'UNAVAILABLE' || error.grpcCode === undefined)
+        return;
+      probed = true;
+      void probeTransportMismatch(session.endpoints, usesTls, this.requestTimeoutMs, probe.signal).then(
+        (found) => {
+          if (found === undefined || probe.signal.aborted || signal.aborted) return;
+          const err = transportMismatchError(session.endpoints, found, error);
+          this.logger.warn('transport mismatch', { endpoints: session.key, err: err.toJSON() });
+          reject(err);
+        },
+      );
+    });
+    return {
+      failure,
+      stop: () => {
+        probe.abort();
+        off();
+      },
+    };
   }
 
   #startError(err: unknown): RocketMQError {

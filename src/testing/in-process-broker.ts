@@ -65,6 +65,17 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_send_message_length': -1,
 };
 
+/** The gRPC server options: {@link SERVER_OPTIONS} plus the connection limits of `options`. */
+function serverOptions(options: ResolvedBrokerOptions): grpc.ServerOptions {
+  const o: grpc.ServerOptions = { ...SERVER_OPTIONS };
+  if (options.connectionIdleTimeoutMs !== undefined)
+    o['grpc.max_connection_idle_ms'] = options.connectionIdleTimeoutMs;
+  if (options.connectionMaxAgeMs !== undefined) o['grpc.max_connection_age_ms'] = options.connectionMaxAgeMs;
+  if (options.connectionAgeGraceMs !== undefined)
+    o['grpc.max_connection_age_grace_ms'] = options.connectionAgeGraceMs;
+  return o;
+}
+
 /**
  * An in-process RocketMQ broker (proxy semantics, local mode) for tests and demos.
  *
@@ -154,11 +165,14 @@ export class InProcessBroker {
       address: () => ({ host: options.host, port: this.#port }),
       isClosed: () => this.#closed,
     };
+    if (options.forgetExpiredClients) {
+      scheduler.every(options.clientExpiryScanMs, () => hub.forgetExpired(), { name: 'client-expiry-scan' });
+    }
     this.#faults = new FaultInjector(scheduler, () =>
       this.#dropStreams(grpc.status.UNAVAILABLE, 'stream dropped by fault injection'),
     );
     const core = this.#core;
-    this.#server = new grpc.Server(SERVER_OPTIONS);
+    this.#server = new grpc.Server(serverOptions(options));
     this.#server.addService(
       createServiceDefinition(),
       buildImplementation(
@@ -315,6 +329,7 @@ export class InProcessBroker {
       halfMessages: core.transactions.halfMessageCount,
       transactionChecks: core.transactions.checksSent,
       telemetryStreams: core.hub.openStreamCount,
+      expiredClients: core.hub.expiredCount,
       receiveStreams: this.#open.receive.size,
       waitingReceives: core.longPoll.waiting,
     };

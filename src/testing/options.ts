@@ -155,6 +155,29 @@ export interface InProcessBrokerOptions {
    * @defaultValue 120000
    */
   readonly clientExpiryMs?: number;
+  /**
+   * Forget a client not heard from for `clientExpiryMs`, as the proxy does when the client's channel
+   * expires (`channelExpiredTimeout`): its settings are dropped, so its heartbeats are answered 40015
+   * (UNRECOGNIZED_CLIENT_TYPE) and its receives fail until it sends its settings again. Its Telemetry
+   * stream is left open, as the proxy leaves it.
+   * @defaultValue false
+   */
+  readonly forgetExpiredClients?: boolean;
+  /** How often expired clients are looked for (the broker's client housekeeping period). @defaultValue 10000 */
+  readonly clientExpiryScanMs?: number;
+  /**
+   * A connection without an active call for this long gets a GOAWAY and is closed (the proxy's
+   * `grpcClientIdleTimeMills`, gRPC `max_connection_idle`). @defaultValue no idle limit
+   */
+  readonly connectionIdleTimeoutMs?: number;
+  /**
+   * Every connection gets a GOAWAY this long after it was opened, busy or not (gRPC
+   * `max_connection_age`, as load balancers do); its calls get `connectionAgeGraceMs` to finish.
+   * @defaultValue no age limit
+   */
+  readonly connectionMaxAgeMs?: number;
+  /** @defaultValue no limit: calls on a connection past its age run to their end */
+  readonly connectionAgeGraceMs?: number;
 }
 
 /** Options with every default applied. */
@@ -190,6 +213,11 @@ export interface ResolvedBrokerOptions {
   readonly transactionCheckMax: number;
   readonly sqlFilter: boolean;
   readonly clientExpiryMs: number;
+  readonly forgetExpiredClients: boolean;
+  readonly clientExpiryScanMs: number;
+  readonly connectionIdleTimeoutMs: number | undefined;
+  readonly connectionMaxAgeMs: number | undefined;
+  readonly connectionAgeGraceMs: number | undefined;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -202,6 +230,13 @@ function isTimerApi(value: unknown): value is TimerApi {
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0)
     throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
+  return value;
+}
+
+function optionalPositive(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
   return value;
 }
 
@@ -247,6 +282,11 @@ export function resolveOptions(o: InProcessBrokerOptions = {}): ResolvedBrokerOp
     transactionCheckMax: o.transactionCheckMax ?? 15,
     sqlFilter: o.sqlFilter ?? true,
     clientExpiryMs: nonNegative('clientExpiryMs', o.clientExpiryMs ?? 120_000),
+    forgetExpiredClients: o.forgetExpiredClients ?? false,
+    clientExpiryScanMs: nonNegative('clientExpiryScanMs', o.clientExpiryScanMs ?? 10_000),
+    connectionIdleTimeoutMs: optionalPositive('connectionIdleTimeoutMs', o.connectionIdleTimeoutMs),
+    connectionMaxAgeMs: optionalPositive('connectionMaxAgeMs', o.connectionMaxAgeMs),
+    connectionAgeGraceMs: optionalPositive('connectionAgeGraceMs', o.connectionAgeGraceMs),
   };
   if (r.longPollingMinMs > r.longPollingMaxMs) {
     throw new RangeError(
@@ -258,6 +298,9 @@ export function resolveOptions(o: InProcessBrokerOptions = {}): ResolvedBrokerOp
   }
   if (!Number.isInteger(r.defaultQueueCount) || r.defaultQueueCount < 1) {
     throw new RangeError(`defaultQueueCount must be an integer ≥ 1, got ${r.defaultQueueCount}`);
+  }
+  if (r.forgetExpiredClients && r.clientExpiryScanMs === 0) {
+    throw new RangeError('clientExpiryScanMs must be > 0 when forgetExpiredClients is on');
   }
   if (!Number.isInteger(r.receiveBatchSize) || r.receiveBatchSize < 1) {
     throw new RangeError(`receiveBatchSize must be an integer ≥ 1, got ${r.receiveBatchSize}`);

@@ -26,6 +26,8 @@ export interface BrokerStats {
   readonly transactionChecks: number;
   /** Open Telemetry streams. */
   readonly telemetryStreams: number;
+  /** Clients forgotten because they were not heard from within `clientExpiryMs` (`forgetExpiredClients`). */
+  readonly expiredClients: number;
   /** Open ReceiveMessage streams (long polls included). */
   readonly receiveStreams: number;
   /** ReceiveMessage calls currently parked in long polling. */

@@ -41,6 +41,7 @@ export class TelemetryHub {
   readonly #replies: TelemetryReply[] = [];
   readonly #waiters = new Set<ReplyWaiter>();
   #rr = 0;
+  #expired = 0;
 
   constructor(options: TelemetryHubOptions) {
     this.#o = options;
@@ -81,6 +82,29 @@ export class TelemetryHub {
   /** Client ids with stored settings. */
   clientIds(): string[] {
     return [...this.#settings.keys()];
+  }
+
+  /**
+   * Drops the settings of every client not heard from within the expiry time (an expired channel);
+   * returns their ids.
+   */
+  forgetExpired(): string[] {
+    const now = this.#o.now();
+    const gone: string[] = [];
+    for (const clientId of [...this.#settings.keys()]) {
+      const seen = this.#lastSeen.get(clientId);
+      if (seen === undefined || now - seen > this.#o.clientExpiryMs) {
+        this.#settings.delete(clientId);
+        gone.push(clientId);
+      }
+    }
+    this.#expired += gone.length;
+    return gone;
+  }
+
+  /** Clients forgotten by {@link TelemetryHub.forgetExpired} so far. */
+  get expiredCount(): number {
+    return this.#expired;
   }
 
   /** True while the client has settings and was heard from within the expiry time. */

@@ -11,6 +11,9 @@
  * - `blackhole`: connections are accepted (and kept open) but every byte is dropped: a half-open
  *   connection as the client sees it. {@link FaultProxy.blackholeExisting} does this to the open
  *   connections only, while new ones pass.
+ * - `partition`: every byte is held, not dropped, and delivered in order once the mode changes, as TCP
+ *   retransmission delivers it after a network partition heals (connections closed by either side
+ *   meanwhile are closed at once, though).
  * - `reset`: open connections get a TCP RST; new ones are reset right after accept.
  * - `close-after`: a connection is closed (FIN, or RST with `how: 'rst'`) once `bytes` more bytes have
  *   been forwarded in `direction` (`down` = broker → client, the default): a stream cut half-way.
@@ -41,6 +44,7 @@ export type FaultMode =
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'throttle'; readonly bytesPerSecond: number }
   | { readonly kind: 'blackhole' }
+  | { readonly kind: 'partition' }
   | { readonly kind: 'reset' }
   | {
       readonly kind: 'close-after';
@@ -63,6 +67,8 @@ export interface FaultProxyStats {
   readonly bytesDown: number;
   /** Bytes dropped by `blackhole`. */
   readonly droppedBytes: number;
+  /** Bytes held by `partition` (delivered when the partition ends). */
+  readonly heldBytes: number;
   /** Connections reset by the proxy (`reset`, `close-after` with `rst`, {@link FaultProxy.resetAll}). */
   readonly resets: number;
   /** Connections closed by `close-after`. */
@@ -104,6 +110,7 @@ interface Counters {
   bytesUp: number;
   bytesDown: number;
   droppedBytes: number;
+  heldBytes: number;
   resets: number;
   cut: number;
   upstreamFailures: number;
@@ -115,6 +122,7 @@ const zero = (): Counters => ({
   bytesUp: 0,
   bytesDown: 0,
   droppedBytes: 0,
+  heldBytes: 0,
   resets: 0,
   cut: 0,
   upstreamFailures: 0,
@@ -145,6 +153,7 @@ function checkMode(mode: FaultMode): FaultMode {
       return mode;
     case 'pass':
     case 'blackhole':
+    case 'partition':
     case 'reset':
       return mode;
     default: {
@@ -184,6 +193,10 @@ class Lane {
     switch (mode.kind) {
       case 'blackhole':
         this.#conn.proxy.count('droppedBytes', chunk.length);
+        return;
+      case 'partition':
+        this.#conn.proxy.count('heldBytes', chunk.length);
+        this.#enqueue(chunk, Number.POSITIVE_INFINITY);
         return;
       case 'reset':
         this.#conn.reset();
@@ -231,6 +244,7 @@ class Lane {
 
   #arm(): void {
     if (this.#timer !== undefined || this.#queue.length === 0) return;
+    if (this.#queue[0]!.at === Number.POSITIVE_INFINITY) return; // held until the partition ends
     const wait = Math.max(0, this.#queue[0]!.at - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -260,6 +274,14 @@ class Lane {
   /** Propagates a FIN once everything queued was written. */
   #flushEnd(): void {
     if (this.#ended && this.#queue.length === 0 && !this.#to.destroyed) this.#to.end();
+  }
+
+  /** Delivers the bytes held by a partition, in order, now. */
+  release(): void {
+    const now = performance.now();
+    for (const entry of this.#queue) if (entry.at === Number.POSITIVE_INFINITY) entry.at = now;
+    if (this.#lastAt === Number.POSITIVE_INFINITY) this.#lastAt = now;
+    this.#pump();
   }
 
   /** Drops whatever is queued and stops the timer. */
@@ -312,7 +334,9 @@ class Connection {
   }
 
   setMode(mode: FaultMode): void {
+    const wasPartitioned = this.mode.kind === 'partition';
     this.mode = mode;
+    if (wasPartitioned && mode.kind !== 'partition') for (const lane of this.#lanes) lane.release();
     if (mode.kind === 'close-after') {
       this.#budget = mode.bytes;
       if (this.#budget === 0) this.cut(mode.how ?? 'fin');

@@ -103,7 +103,8 @@ function toBuffer(bytes: Uint8Array): Buffer {
  * 1. the body digest is checked over the bytes as received: a mismatch marks the message `corrupted`
  *    (body kept as received, no decompression); an unknown digest type is ignored;
  * 2. if the body is marked `GZIP`, it is decompressed by magic bytes (see `decompress.ts`); a failure
- *    marks the message `corrupted` with the raw body kept and the reason in `decodeError`;
+ *    marks the message `corrupted` with the raw body kept and the reason in `decodeError`; an encoding
+ *    this version does not know marks it `corrupted` the same way;
  * 3. missing optional fields are tolerated: `deliveryAttempt` defaults to 1, timestamps become `Date`s
  *    or are left out.
  *
@@ -125,6 +126,13 @@ export function fromProtoMessage(msg: Message, options: FromProtoMessageOptions)
   }
 }
 
+/** Absent, `ENCODING_UNSPECIFIED` and `IDENTITY` all mean the body is sent as is. */
+function isPlainEncoding(encoding: Encoding | undefined): boolean {
+  return (
+    encoding === undefined || encoding === Encoding.ENCODING_UNSPECIFIED || encoding === Encoding.IDENTITY
+  );
+}
+
 function decode(msg: Message, options: FromProtoMessageOptions): MessageView {
   const sys = msg.systemProperties;
   const raw = toBuffer(msg.body ?? new Uint8Array(0));
@@ -140,6 +148,9 @@ function decode(msg: Message, options: FromProtoMessageOptions): MessageView {
     });
     if (result.ok) body = result.body;
     else decodeError = result.error;
+  } else if (!isPlainEncoding(sys?.bodyEncoding)) {
+    // A newer server's encoding: handing the bytes over as the body would be silent corruption.
+    decodeError = `unknown body encoding ${String(sys?.bodyEncoding)}; body kept as received`;
   }
 
   const attempt = sys?.deliveryAttempt;

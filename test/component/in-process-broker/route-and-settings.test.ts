@@ -312,3 +312,57 @@ describe('RPCs the proxy does not implement', () => {
     assert.equal(broker.stats().calls.GetOffset, 1);
   });
 });
+
+describe('expired clients (forgetExpiredClients)', () => {
+  test('a client silent for longer than clientExpiryMs is forgotten at the next scan: heartbeat → 40015 until it sends its settings again; an active one is kept; off by default', async (t) => {
+    const { broker, client, time } = await startBroker(t, {
+      fakeTime: true,
+      forgetExpiredClients: true,
+      clientExpiryMs: 20_000,
+      clientExpiryScanMs: 1_000,
+    });
+    const topic = uniqueName('exp');
+    broker.createTopic(topic);
+    const silent = client();
+    const active = client();
+    const a = await silent.producerSession([topic]);
+    const b = await active.producerSession([topic]);
+    assert.equal((await silent.heartbeat(ClientType.PRODUCER)).status?.code, Code.OK);
+    for (let i = 0; i < 5; i++) {
+      time!.advance(5_000);
+      assert.equal((await active.heartbeat(ClientType.PRODUCER)).status?.code, Code.OK);
+    }
+    // 25 s without a word from `silent`: forgotten; `active` spoke 0 s ago.
+    assert.equal(broker.clientSettings(silent.clientId), undefined);
+    assert.ok(broker.clientSettings(active.clientId) !== undefined);
+    assert.equal(broker.stats().expiredClients, 1);
+    const lost = await silent.heartbeat(ClientType.PRODUCER);
+    assert.equal(lost.status?.code, Code.UNRECOGNIZED_CLIENT_TYPE);
+    // Settings sent again on its still-open stream: known again.
+    a.telemetry.write({
+      command: {
+        case: 'settings',
+        value: {
+          clientType: ClientType.PRODUCER,
+          pubSub: { case: 'publishing', value: { topics: [{ name: topic }] } },
+        },
+      },
+    });
+    assert.equal((await a.telemetry.next()).command.case, 'settings');
+    assert.equal((await silent.heartbeat(ClientType.PRODUCER)).status?.code, Code.OK);
+    a.telemetry.close();
+    b.telemetry.close();
+
+    const plain = await startBroker(t, { fakeTime: true, clientExpiryMs: 20_000 });
+    plain.broker.createTopic(topic);
+    const old = plain.client();
+    const s = await old.producerSession([topic]);
+    plain.time!.advance(60_000);
+    assert.equal(
+      (await old.heartbeat(ClientType.PRODUCER)).status?.code,
+      Code.OK,
+      'not forgotten by default',
+    );
+    s.telemetry.close();
+  });
+});

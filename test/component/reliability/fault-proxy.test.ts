@@ -127,6 +127,28 @@ describe('FaultProxy', () => {
     c.socket.destroy();
   });
 
+  test('partition: bytes are held, not dropped, and delivered in order on heal; new connections are held too', async () => {
+    await using proxy = await FaultProxy.start({ target: echo.endpoint });
+    const c = await connect(proxy.endpoint);
+    proxy.set({ kind: 'partition' });
+    c.socket.write('held-');
+    await until(() => proxy.stats().heldBytes === 5, 5_000, 'the bytes to be held');
+    const late = await connect(proxy.endpoint);
+    late.socket.write('late');
+    await until(() => proxy.stats().heldBytes === 9, 5_000, 'the new connection to be held');
+    c.socket.write('then');
+    await until(() => proxy.stats().heldBytes === 13, 5_000, 'more bytes held');
+    assert.equal(proxy.stats().bytesUp, 0, 'nothing passed');
+    assert.equal(c.received(), '');
+    proxy.heal();
+    await until(() => c.received() === 'held-then' && late.received() === 'late', 5_000, 'delivery on heal');
+    assert.equal(proxy.stats().droppedBytes, 0);
+    c.socket.write('!');
+    await until(() => c.received() === 'held-then!', 5_000, 'pass after heal');
+    c.socket.destroy();
+    late.socket.destroy();
+  });
+
   test('blackholeExisting: the open connection goes silent, a new one passes', async () => {
     await using proxy = await FaultProxy.start({ target: echo.endpoint });
     const old = await connect(proxy.endpoint);

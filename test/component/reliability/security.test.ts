@@ -277,21 +277,43 @@ describe('TLS', { skip: opensslSkip() }, () => {
     assert.ok((await p.send({ topic, body: 'x' })).messageId);
   });
 
-  test('B5 plaintext to the TLS port fails within its bound and does not hang', async (t) => {
+  // The row's bound: a TLS/plaintext mismatch fails the start faster than one request timeout, with an
+  // error that names the mismatch and is not retried (not the settings bound, requestTimeout + 3 s).
+  const MISMATCH_TIMEOUT_MS = 3_000;
+
+  test('B5 plaintext to the TLS port fails typed (server speaks TLS, not retriable) within requestTimeout, no hang', async (t) => {
     const { broker, proxy } = await tlsBroker(t);
-    const p = producer(t, proxy.endpoint, bounded);
+    const p = producer(t, proxy.endpoint, { requestTimeoutMs: MISMATCH_TIMEOUT_MS });
     const started = performance.now();
-    assert.equal((await failure(p.start())).code, 'SETTINGS_TIMEOUT');
-    assert.ok(performance.now() - started < 2_500);
+    const e = await failure(p.start());
+    const elapsed = performance.now() - started;
+    assert.equal(e.code, 'UNAVAILABLE', e.message);
+    assert.equal(e.retriable, false);
+    assert.match(e.message, /speaks TLS but the client is configured for plaintext/);
+    assert.ok(elapsed < MISMATCH_TIMEOUT_MS, `start failed after ${Math.round(elapsed)} ms`);
     await until(() => proxy.stats().tlsFailures >= 1, 2_000, 'the proxy to see a failed handshake');
+    assert.equal(broker.stats().calls.Telemetry, 0);
+    assert.equal(p.state, 'failed');
+  });
+
+  test('B5 TLS to a plaintext port fails typed (server speaks plaintext, not retriable) within requestTimeout', async (t) => {
+    const { broker } = await tlsBroker(t);
+    const p = producer(t, broker.endpoint, { tls: { ca: certs.ca }, requestTimeoutMs: MISMATCH_TIMEOUT_MS });
+    const started = performance.now();
+    const e = await failure(p.start());
+    const elapsed = performance.now() - started;
+    assert.equal(e.code, 'UNAVAILABLE', e.message);
+    assert.equal(e.retriable, false);
+    assert.match(e.message, /speaks plaintext but the client is configured for TLS/);
+    assert.ok(elapsed < MISMATCH_TIMEOUT_MS, `start failed after ${Math.round(elapsed)} ms`);
     assert.equal(broker.stats().calls.Telemetry, 0);
   });
 
-  test('B5 TLS to a plaintext port fails within its bound', async (t) => {
-    const { broker } = await tlsBroker(t);
-    const p = producer(t, broker.endpoint, { tls: { ca: certs.ca }, ...bounded });
-    const started = performance.now();
+  test('B5 a port that refuses connections is not taken for a mismatch: start retries to its settings bound', async (t) => {
+    const { broker, proxy } = await tlsBroker(t);
+    const closedPort = proxy.endpoint.replace(/:\d+$/, ':1');
+    const p = producer(t, closedPort, bounded);
     assert.equal((await failure(p.start())).code, 'SETTINGS_TIMEOUT');
-    assert.ok(performance.now() - started < 2_500);
+    assert.equal(broker.stats().calls.Telemetry, 0);
   });
 });

@@ -248,6 +248,21 @@ describe('fromProtoMessage (protocol notes §13.3)', () => {
     assert.deepEqual(view.body, compressed);
   });
 
+  test('a body encoding this version does not know marks the message corrupted, raw body kept', () => {
+    const sent = toProtoMessage(validateMessage({ topic: 't', body: 'opaque' }, { now: NOW }), attempt);
+    const unknown = received(sent, (msg) => {
+      msg.systemProperties!.bodyEncoding = 7 as Encoding;
+    });
+    const view = fromProtoMessage(unknown, { endpoint: ENDPOINT });
+    assert.equal(view.corrupted, true);
+    assert.equal(view.body.toString(), 'opaque');
+    assert.match(view.decodeError ?? '', /unknown body encoding 7/);
+    const unspecified = received(sent, (msg) => {
+      msg.systemProperties!.bodyEncoding = Encoding.ENCODING_UNSPECIFIED;
+    });
+    assert.equal(fromProtoMessage(unspecified, { endpoint: ENDPOINT }).corrupted, false);
+  });
+
   test('a corrupted message in a batch leaves the others intact', () => {
     const make = (body: string | Buffer, encoding: Encoding) =>
       received(toProtoMessage(validateMessage({ topic: 't', body }, { now: NOW }), attempt), (m) => {
