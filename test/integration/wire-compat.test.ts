@@ -5,12 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  Code,
-  type Message,
-  MessageType,
-  Permission,
-} from '../../src/gen/apache/rocketmq/v2/definition_pb.js';
+import { Code, type Message, MessageType, Permission } from '../../src/gen/apache/rocketmq/v2/definition_pb.js';
 import { MessagingService } from '../../src/gen/apache/rocketmq/v2/service_pb.js';
 import type { BrokerHandle } from '../../testcontainers/index.js';
 import { releaseSharedBroker, sharedBroker, uniqueName } from '../helpers/broker.js';
@@ -63,10 +58,7 @@ describe('wire compatibility with a real RocketMQ 5.x proxy', () => {
       assert.equal(q.broker?.endpoints?.addresses[0]?.port, port, 'queues are served through the proxy port');
       assert.ok(q.acceptMessageTypes.includes(MessageType.NORMAL), 'a NORMAL topic accepts NORMAL');
     }
-    assert.ok(
-      queues.some((q) => q.permission === Permission.READ_WRITE),
-      'a read-write queue exists',
-    );
+    assert.ok(queues.some((q) => q.permission === Permission.READ_WRITE), 'a read-write queue exists');
   });
 
   test('QueryRoute of an unknown topic answers TOPIC_NOT_FOUND in-band', async (t) => {

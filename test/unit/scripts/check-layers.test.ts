@@ -19,8 +19,7 @@ test('downward imports pass, including .js specifiers', (t) => {
     'internal/clock.ts': 'export const a = 1;\n',
     'errors.ts': "import { a } from './internal/clock.js';\nexport const b = a;\n",
     'model/message.ts': "import { b } from '../errors.js';\nexport const c = b;\n",
-    'protocol/convert.ts':
-      "import { c } from '../model/message.js';\nimport type { X } from '../gen/x_pb.js';\n",
+    'protocol/convert.ts': "import { c } from '../model/message.js';\nimport type { X } from '../gen/x_pb.js';\n",
     'gen/x_pb.ts': 'export type X = 1;\n',
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
