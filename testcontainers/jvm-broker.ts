@@ -127,6 +127,9 @@ export function javaArgs(layout: Pick<JvmLayout, 'root'>, home: string, heap: st
   return [
     ...heap,
     '-XX:-UsePerfData',
+    // Releases before 5.3 unmap store files through sun.nio.ch.DirectBuffer (IllegalAccessError on
+    // JDK 17 without this); later ones do not need it, and it is harmless for them.
+    '--add-exports=java.base/sun.nio.ch=ALL-UNNAMED',
     '-Djava.net.preferIPv4Stack=true',
     `-Djava.io.tmpdir=${join(layout.root, 'tmp')}`,
     `-Duser.home=${home}`,
@@ -134,6 +137,16 @@ export function javaArgs(layout: Pick<JvmLayout, 'root'>, home: string, heap: st
     `-DRMQ_PROXY_HOME=${home}`,
     ...(process.env.ROCKETMQ_TS_JAVA_OPTS?.split(/\s+/).filter(Boolean) ?? []),
   ];
+}
+
+/**
+ * Proxies before 5.3 load the ACL 1.0 validator at startup even with ACL off, and exit unless
+ * `<ROCKETMQ_HOME>/conf/plain_acl.yml` exists (`PlainPermissionManager.assureAclConfigFilesExist`):
+ * give them an empty one (no accounts; ACL stays off unless the broker enables it).
+ */
+export function writeAclPlaceholder(home: string): void {
+  mkdirSync(join(home, 'conf'), { recursive: true });
+  writeFileSync(join(home, 'conf', 'plain_acl.yml'), 'globalWhiteRemoteAddresses: []\naccounts: []\n');
 }
 
 export function javaEnv(home: string): Record<string, string> {
@@ -210,6 +223,7 @@ export class JvmBroker implements BrokerHandle {
     try {
       for (const d of [layout.home, layout.namesrvHome, layout.store, join(root, 'tmp')])
         mkdirSync(d, { recursive: true });
+      writeAclPlaceholder(layout.home);
       const ports = await pickJvmPorts();
       writeFileSync(layout.namesrvConf, namesrvProperties(ports));
       writeFileSync(

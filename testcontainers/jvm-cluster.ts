@@ -34,6 +34,7 @@ import {
   sweepStaleTempDirs,
   TEMP_PREFIX,
   waitForOutput,
+  writeAclPlaceholder,
 } from './jvm-broker.js';
 import { JvmProcess, type JvmSpec, registerTempDir, unregisterTempDir } from './jvm-process.js';
 import { type ClusterPorts, isPortFree, pickClusterPorts } from './ports.js';
@@ -209,6 +210,7 @@ export class JvmCluster {
     const dirOf = (name: string) => {
       const dir = join(root, name);
       for (const d of [dir, join(dir, 'home'), join(dir, 'store')]) mkdirSync(d, { recursive: true });
+      writeAclPlaceholder(join(dir, 'home'));
       return dir;
     };
     const spec = (name: string, main: string, heap: string[], args: string[]): JvmSpec => {
