@@ -11,12 +11,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PushConsumer } from '../../../src/consumer/push-consumer.js';
 import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import type { MessageView } from '../../../src/model/message-view.js';
 import { Producer } from '../../../src/producer/producer.js';
 import { ClientCore } from '../../../src/protocol/client-core.js';
 import type { JvmCluster } from '../../../testcontainers/index.js';
 import { uniqueName } from '../../helpers/broker.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { busyConnections, clusterOrReason, portOf, proxyConnections } from '../../helpers/cluster.js';
 
 const FAILOVER_BOUND_MS = 15_000;
@@ -151,6 +153,36 @@ describe('a cluster: two masters behind two cluster-mode proxies', () => {
     } finally {
       await Promise.all(clients.map((p) => p.shutdown({ timeoutMs: 2000 })));
     }
+  });
+
+  test('PushConsumer: its assignment covers both brokers; every message handled once', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const topic = uniqueName('cp');
+    const group = uniqueName('cp-g');
+    await cluster.createTopic(topic, 'NORMAL', { queues: 4 });
+    await cluster.createConsumerGroup(group);
+    const brokerOf = new Map(cluster.masters.map((m, i) => [`127.0.0.1:${m.ports[1]}`, cluster!.brokerNames[i]!]));
+    const handled: MessageView[] = [];
+    const w = waitFor(() => new Set(handled.map((m) => m.messageId)).size >= 100, 60_000, '100 messages pushed');
+    const c = new PushConsumer({
+      endpoints: cluster.endpoint,
+      consumerGroup: group,
+      subscriptions: { [topic]: '*' },
+      listener: (m) => {
+        handled.push(m);
+        w.poke();
+      },
+    });
+    closers.push(() => c.shutdown({ timeoutMs: 2000 }));
+    await c.start({ timeoutMs: 30_000 });
+    const p = await producer([topic]);
+    const sent = new Set<string>();
+    for (let i = 0; i < 100; i++) sent.add((await p.send({ topic, body: `p${i}` })).messageId);
+    await w.done;
+    assert.deepEqual(new Set(handled.map((m) => m.messageId)), sent, 'every message');
+    assert.equal(handled.length, 100, 'each handled once');
+    const brokers = new Set(handled.map((m) => brokerOf.get(m.storeHost ?? '')));
+    assert.deepEqual([...brokers].sort(), ['broker-a', 'broker-b'], 'pushed from both brokers');
   });
 
   test(`SIGKILL of the proxy a producer uses: sends resume through the other within ${FAILOVER_BOUND_MS / 1000} s`, async (t) => {
