@@ -42,6 +42,9 @@ const EXPECTED = {
   lite: atLeast(VERSION, '5.5.0'),
 };
 const ACL = atLeast(VERSION, '5.3.0');
+/** The server's LanguageCode has NODE_JS (our `x-mq-language`) from 5.3.2. */
+const NODE_JS_KNOWN = atLeast(VERSION, '5.3.2');
+const OLD_SERVER = `RocketMQ ${VERSION} does not know the NODE_JS client language (from 5.3.2): see the test "the default client is refused…"`;
 
 const text = (m: MessageView) => m.body.toString();
 
@@ -108,8 +111,42 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
     return got;
   };
 
+  test(`before 5.3.2 the default client is refused (no NODE_JS language); HTTP works: ${!NODE_JS_KNOWN}`, async (t) => {
+    if (!broker) return t.skip(skipReason);
+    const topic = uniqueName('slang');
+    await broker.createTopic(topic, 'NORMAL');
+    // A pending start holds no timer of its own: keep the loop alive while it is awaited.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      const outcome = async (language?: 'HTTP') => {
+        const p = new Producer({
+          endpoints: broker!.endpoint,
+          topics: [topic],
+          ...(credentials ? { credentials } : {}),
+          ...(language ? { core: { language } } : {}),
+        });
+        closers.push(() => p.shutdown({ timeoutMs: 2000 }));
+        try {
+          await p.start({ timeoutMs: 30_000 });
+          await p.send({ topic, body: 'x' });
+          return 'ok';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const byDefault = await outcome();
+      t.diagnostic(`default language: ${byDefault.split('\n')[0]}`);
+      assert.equal(await outcome('HTTP'), 'ok', 'x-mq-language HTTP works on every release');
+      if (NODE_JS_KNOWN) assert.equal(byDefault, 'ok');
+      else assert.match(byDefault, /LanguageCode\.NODE_JS/);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
   test('NORMAL with SimpleConsumer: sent, received, acked', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     const topic = uniqueName('sn');
     const group = uniqueName('sn-g');
     await broker.createTopic(topic, 'NORMAL');
@@ -124,6 +161,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test('FIFO: one message group keeps its order', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     const topic = uniqueName('sf');
     const group = uniqueName('sf-g');
     await broker.createTopic(topic, 'FIFO');
@@ -137,6 +175,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test('DELAY: not delivered before its time', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     const topic = uniqueName('sd');
     const group = uniqueName('sd-g');
     await broker.createTopic(topic, 'DELAY');
@@ -152,6 +191,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test('TRANSACTION: committed delivered, rolled back never', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     const topic = uniqueName('st');
     const group = uniqueName('st-g');
     await broker.createTopic(topic, 'TRANSACTION');
@@ -170,6 +210,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test('PushConsumer: every message handled', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     const topic = uniqueName('sp');
     const group = uniqueName('sp-g');
     await broker.createTopic(topic, 'NORMAL');
@@ -197,6 +238,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test('ACL: a wrong secret is refused with UNAUTHORIZED', async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     if (!ACL) return t.skip(`RocketMQ ${VERSION} has no ACL 2.0 (from 5.3.0); ACL 1.0 is not covered`);
     const topic = uniqueName('sa');
     await broker.createTopic(topic, 'NORMAL');
@@ -213,6 +255,7 @@ describe(`broker version smoke: RocketMQ ${VERSION}`, () => {
 
   test(`features of ${VERSION}: priority ${EXPECTED.priority}, recall ${EXPECTED.recall}, lite topics ${EXPECTED.lite}`, async (t) => {
     if (!broker) return t.skip(skipReason);
+    if (!NODE_JS_KNOWN) return t.skip(OLD_SERVER);
     // Priority: a PRIORITY topic is routable with that type, and a message with a priority is accepted.
     let priority: boolean;
     try {
