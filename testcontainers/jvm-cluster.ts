@@ -91,7 +91,7 @@ export class ClusterNode {
     private readonly afterReady: (node: ClusterNode, deadline: number, signal?: AbortSignal) => Promise<void>,
   ) {}
 
-  /** `brokerName` for brokers, `proxyName` for proxies. */
+  /** The JVM's pid while it runs. */
   get pid(): number | undefined {
     return this.#proc?.alive ? this.#proc.pid : undefined;
   }

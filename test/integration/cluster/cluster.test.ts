@@ -7,6 +7,7 @@
  * - the route holds both brokers, sends spread over both, a message group stays on one queue and is
  *   consumed in order, nothing lost;
  * - 20 clients spread over both proxies (each client orders the access point at random);
+ * - a PushConsumer's assignment covers both brokers, each message handled once;
  * - SIGKILL of the proxy a producer uses: sends resume through the other proxy within 15 s.
  */
 import assert from 'node:assert/strict';
@@ -161,9 +162,15 @@ describe('a cluster: two masters behind two cluster-mode proxies', () => {
     const group = uniqueName('cp-g');
     await cluster.createTopic(topic, 'NORMAL', { queues: 4 });
     await cluster.createConsumerGroup(group);
-    const brokerOf = new Map(cluster.masters.map((m, i) => [`127.0.0.1:${m.ports[1]}`, cluster!.brokerNames[i]!]));
+    const brokerOf = new Map(
+      cluster.masters.map((m, i) => [`127.0.0.1:${m.ports[1]}`, cluster!.brokerNames[i]!]),
+    );
     const handled: MessageView[] = [];
-    const w = waitFor(() => new Set(handled.map((m) => m.messageId)).size >= 100, 60_000, '100 messages pushed');
+    const w = waitFor(
+      () => new Set(handled.map((m) => m.messageId)).size >= 100,
+      60_000,
+      '100 messages pushed',
+    );
     const c = new PushConsumer({
       endpoints: cluster.endpoint,
       consumerGroup: group,
