@@ -48,7 +48,7 @@ function properties(entries: Record<string, ConfigValue>): string {
     .join('\n')}\n`;
 }
 
-export function namesrvProperties(ports: JvmPorts): string {
+export function namesrvProperties(ports: Pick<JvmPorts, 'namesrv'>): string {
   return properties({ listenPort: ports.namesrv, bindAddress: '127.0.0.1' });
 }
 
@@ -170,4 +170,59 @@ export function brokerDockerProperties(acl: BrokerAcl | undefined): string {
 /** Proxy JSON inside the official image; routes carry the port the client dialled (the mapped one). */
 export function proxyDockerJson(acl: BrokerAcl | undefined): string {
   return `${JSON.stringify({ ...TEST_PROXY_PROPS, useEndpointPortFromRequest: true, ...proxyAclProps(acl) }, null, 2)}\n`;
+}
+
+/** One broker JVM of a cluster (a master has `brokerId` 0, its slave 1). */
+export interface ClusterBrokerConfigInput {
+  brokerName: string;
+  brokerId: number;
+  listenPort: number;
+  namesrvPort: number;
+  store: string;
+  overrides?: Record<string, ConfigValue> | undefined;
+}
+
+export function clusterBrokerProperties(b: ClusterBrokerConfigInput): string {
+  return properties({
+    brokerClusterName: CLUSTER_NAME,
+    brokerName: b.brokerName,
+    brokerId: b.brokerId,
+    brokerRole: b.brokerId === 0 ? 'ASYNC_MASTER' : 'SLAVE',
+    brokerIP1: '127.0.0.1',
+    brokerIP2: '127.0.0.1',
+    bindAddress: '127.0.0.1',
+    listenPort: b.listenPort,
+    namesrvAddr: `127.0.0.1:${b.namesrvPort}`,
+    storePathRootDir: b.store,
+    storePathCommitLog: join(b.store, 'commitlog'),
+    ...TEST_STORE_PROPS,
+    ...b.overrides,
+  });
+}
+
+/** One cluster-mode proxy: stateless, talks remoting to every broker it learns from the namesrv. */
+export interface ClusterProxyConfigInput {
+  proxyName: string;
+  grpcPort: number;
+  remotingPort: number;
+  namesrvPort: number;
+  overrides?: Record<string, unknown> | undefined;
+}
+
+export function clusterProxyJson(p: ClusterProxyConfigInput): string {
+  const cfg = {
+    ...TEST_PROXY_PROPS,
+    proxyMode: 'cluster',
+    proxyName: p.proxyName,
+    grpcServerPort: p.grpcPort,
+    remotingListenPort: p.remotingPort,
+    namesrvAddr: `127.0.0.1:${p.namesrvPort}`,
+    localServeAddr: '127.0.0.1',
+    remotingAccessAddr: '127.0.0.1',
+    // Route addresses carry the port the client dialled; otherwise every proxy answers with its own
+    // port and, on one host, every route points at the proxy that answered.
+    useEndpointPortFromRequest: true,
+    ...p.overrides,
+  };
+  return `${JSON.stringify(cfg, null, 2)}\n`;
 }

@@ -26,6 +26,8 @@ export interface RouteProbeResult {
   queueCount: number;
   /** Union of `accept_message_types` over the returned queues, as names (`FIFO`, …). */
   acceptMessageTypes: string[];
+  /** Names of the brokers holding the returned queues (sorted, distinct). */
+  brokerNames: string[];
 }
 
 export interface ProbeOptions {
@@ -95,13 +97,17 @@ export class RouteProber {
             return;
           }
           const types = new Set<string>();
-          for (const q of res.messageQueues)
+          const brokers = new Set<string>();
+          for (const q of res.messageQueues) {
             for (const t of q.acceptMessageTypes) types.add(MessageType[t] ?? String(t));
+            if (q.broker?.name) brokers.add(q.broker.name);
+          }
           resolve({
             code: res.status?.code ?? Code.CODE_UNSPECIFIED,
             message: res.status?.message ?? '',
             queueCount: res.messageQueues.length,
             acceptMessageTypes: [...types],
+            brokerNames: [...brokers].sort(),
           });
         },
       );
@@ -118,6 +124,8 @@ export interface WaitRouteOptions extends ProbeOptions {
   deadlineMs: number;
   /** Also require the queues to accept this message type. */
   expectType?: TopicType;
+  /** Also require queues on each of these brokers (a cluster route). */
+  expectBrokers?: readonly string[];
   intervalMs?: number;
   signal?: AbortSignal | undefined;
   /** Called between attempts; throwing stops the wait (e.g. the JVM died). */
@@ -155,8 +163,9 @@ export async function waitForRoute(
       try {
         const r = await prober.queryRoute(topic, opts);
         const typeOk = !opts.expectType || r.acceptMessageTypes.includes(opts.expectType);
-        if (r.code === Code.OK && r.queueCount > 0 && typeOk) return r;
-        last = `status ${Code[r.code] ?? r.code} (${r.code}) "${r.message}", ${r.queueCount} queues, types [${r.acceptMessageTypes.join(',')}]`;
+        const brokersOk = (opts.expectBrokers ?? []).every((b) => r.brokerNames.includes(b));
+        if (r.code === Code.OK && r.queueCount > 0 && typeOk && brokersOk) return r;
+        last = `status ${Code[r.code] ?? r.code} (${r.code}) "${r.message}", ${r.queueCount} queues, types [${r.acceptMessageTypes.join(',')}], brokers [${r.brokerNames.join(',')}]`;
         // Authentication/permission failures do not heal by waiting: give up after a short grace.
         if (r.code === Code.UNAUTHORIZED || r.code === Code.FORBIDDEN) {
           deniedSince ??= Date.now();

@@ -18,6 +18,13 @@ export { mqDateTime, mqMetadata, type RouteProbeResult, RouteProber, waitForRout
 export { ensureJars, isCacheComplete, jarCache, rocketmqVersion } from './jar-cache.js';
 export type { JvmBrokerOptions } from './jvm-broker.js';
 export { JvmBroker } from './jvm-broker.js';
+export {
+  type ClusterNode,
+  type ClusterRole,
+  JvmCluster,
+  type StartClusterOptions,
+  startCluster,
+} from './jvm-cluster.js';
 export { BrokerAdmin, lookupBrokers } from './remoting-admin.js';
 export { describeBrokerSource, INSTALL_HINT } from './source.js';
 export type {

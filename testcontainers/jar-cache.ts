@@ -133,11 +133,13 @@ export interface EnsureJarsOptions {
   signal?: AbortSignal | undefined;
   /** How long to wait for another process's fetch (default 10 min). */
   waitMs?: number;
+  /** RocketMQ version to fetch (default {@link rocketmqVersion}). */
+  version?: string | undefined;
 }
 
 /** Returns the lib dir, fetching the jars with Maven first when the cache is incomplete. */
 export async function ensureJars(opts: EnsureJarsOptions = {}): Promise<string> {
-  const version = rocketmqVersion();
+  const version = opts.version ?? rocketmqVersion();
   const cache = jarCache(version);
   const log = opts.log ?? (() => undefined);
   if (isCacheComplete(cache)) return cache.lib;

@@ -34,18 +34,18 @@ export interface JvmBrokerOptions extends StartBrokerOptions {
   startTimeoutMs?: number;
 }
 
-const NAMESRV_MAIN = 'org.apache.rocketmq.namesrv.NamesrvStartup';
-const PROXY_MAIN = 'org.apache.rocketmq.proxy.ProxyStartup';
-const NAMESRV_READY = /The Name Server boot success/;
-const PROXY_READY = /rocketmq-proxy startup successfully/;
-const BIND_FAILURE = /Address already in use|BindException/;
+export const NAMESRV_MAIN = 'org.apache.rocketmq.namesrv.NamesrvStartup';
+export const PROXY_MAIN = 'org.apache.rocketmq.proxy.ProxyStartup';
+export const NAMESRV_READY = /The Name Server boot success/;
+export const PROXY_READY = /rocketmq-proxy startup successfully/;
+export const BIND_FAILURE = /Address already in use|BindException/;
 /** Topic created at startup and probed for readiness. */
 export const READY_TOPIC = 'rocketmq_ts_ready';
 /** stop() deletes the store anyway; the proxy's own graceful shutdown takes ~12 s, so this bound usually ends in SIGKILL. */
 const STOP_GRACE_MS = 3000;
 const ROUTE_DEADLINE_MS = 30_000;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -60,7 +60,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function readText(path: string): string {
+export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -69,7 +69,7 @@ function readText(path: string): string {
 }
 
 /** Waits until `proc`'s output (from byte `from`) matches `pattern`; fails fast if the JVM exits. */
-async function waitForOutput(
+export async function waitForOutput(
   proc: JvmProcess,
   pattern: RegExp,
   deadline: number,
@@ -85,8 +85,8 @@ async function waitForOutput(
   }
 }
 
-const TEMP_PREFIX = 'rocketmq-ts-';
-const OWNER_FILE = 'owner.pid';
+export const TEMP_PREFIX = 'rocketmq-ts-';
+export const OWNER_FILE = 'owner.pid';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -101,7 +101,7 @@ function pidAlive(pid: number): boolean {
  * Temp dirs survive only when the owning Node process was SIGKILLed (its watchdogs still kill the
  * JVMs). Remove such dirs whose owner is gone.
  */
-function sweepStaleTempDirs(log: (line: string) => void): void {
+export function sweepStaleTempDirs(log: (line: string) => void): void {
   let names: string[];
   try {
     names = readdirSync(tmpdir()).filter((n) => n.startsWith(TEMP_PREFIX));
@@ -123,10 +123,13 @@ function sweepStaleTempDirs(log: (line: string) => void): void {
   }
 }
 
-function javaArgs(layout: JvmLayout, home: string, heap: string[]): string[] {
+export function javaArgs(layout: Pick<JvmLayout, 'root'>, home: string, heap: string[]): string[] {
   return [
     ...heap,
     '-XX:-UsePerfData',
+    // Releases before 5.3 unmap store files through sun.nio.ch.DirectBuffer (IllegalAccessError on
+    // JDK 17 without this); later ones do not need it, and it is harmless for them.
+    '--add-exports=java.base/sun.nio.ch=ALL-UNNAMED',
     '-Djava.net.preferIPv4Stack=true',
     `-Djava.io.tmpdir=${join(layout.root, 'tmp')}`,
     `-Duser.home=${home}`,
@@ -136,7 +139,17 @@ function javaArgs(layout: JvmLayout, home: string, heap: string[]): string[] {
   ];
 }
 
-function javaEnv(home: string): Record<string, string> {
+/**
+ * Proxies before 5.3 load the ACL 1.0 validator at startup even with ACL off, and exit unless
+ * `<ROCKETMQ_HOME>/conf/plain_acl.yml` exists (`PlainPermissionManager.assureAclConfigFilesExist`):
+ * give them an empty one (no accounts; ACL stays off unless the broker enables it).
+ */
+export function writeAclPlaceholder(home: string): void {
+  mkdirSync(join(home, 'conf'), { recursive: true });
+  writeFileSync(join(home, 'conf', 'plain_acl.yml'), 'globalWhiteRemoteAddresses: []\naccounts: []\n');
+}
+
+export function javaEnv(home: string): Record<string, string> {
   return { ROCKETMQ_HOME: home, RMQ_PROXY_HOME: home };
 }
 
@@ -210,6 +223,7 @@ export class JvmBroker implements BrokerHandle {
     try {
       for (const d of [layout.home, layout.namesrvHome, layout.store, join(root, 'tmp')])
         mkdirSync(d, { recursive: true });
+      writeAclPlaceholder(layout.home);
       const ports = await pickJvmPorts();
       writeFileSync(layout.namesrvConf, namesrvProperties(ports));
       writeFileSync(

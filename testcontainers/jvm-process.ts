@@ -169,6 +169,21 @@ export class JvmProcess {
       throw new Error(`${this.spec.name} (pid ${this.pid}) survived SIGKILL`);
   }
 
+  /** Sends `signal` to the JVM's group (e.g. SIGSTOP / SIGCONT to freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) killGroup(this.pid, signal);
+  }
+
+  /** Resident set size of the JVM in bytes (from /proc; 0 when unavailable). */
+  rssBytes(): number {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   killSync(): void {
     if (this.alive) killGroup(this.pid, 'SIGKILL');
     this.watchdog?.kill('SIGKILL');

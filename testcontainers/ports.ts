@@ -87,3 +87,73 @@ export async function isPortFree(port: number): Promise<boolean> {
 export function brokerJvmPorts(p: JvmPorts): number[] {
   return [p.grpc, p.proxyRemoting, p.broker, p.broker - 2, p.broker + 1];
 }
+
+/** Ports of one broker JVM of a cluster: `listenPort` L (the JVM also binds L − 2 and L + 1). */
+export interface ClusterBrokerPorts {
+  listen: number;
+}
+
+/** Ports of one cluster-mode proxy JVM. */
+export interface ClusterProxyPorts {
+  grpc: number;
+  remoting: number;
+}
+
+export interface ClusterPorts {
+  namesrv: number;
+  /** One per broker JVM (masters then slaves, in the caller's order). */
+  brokers: number[];
+  proxies: ClusterProxyPorts[];
+}
+
+/**
+ * Picks every port of a cluster at once (namesrv, `brokers` broker triples, `proxies` gRPC +
+ * remoting pairs), holding all reservations until the last one is chosen so no two JVMs share a
+ * port. Restarts reuse these ports, so they are picked once per cluster.
+ */
+export async function pickClusterPorts(brokers: number, proxies: number): Promise<ClusterPorts> {
+  const held: Server[] = [];
+  const taken = new Set<number>();
+  try {
+    const single = async (): Promise<number> => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const s = await listen(0);
+        if (!s) continue;
+        held.push(s);
+        const p = portOf(s);
+        // A later broker triple may have reserved p ± 1 / p − 2 around an ephemeral port: skip those.
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+      throw new Error('cannot bind an ephemeral port');
+    };
+    const triple = async (): Promise<number> => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const main = await listen(0);
+        if (!main) continue;
+        held.push(main);
+        const p = portOf(main);
+        if (p < 1026 || p > 65534 || taken.has(p - 2) || taken.has(p + 1)) continue;
+        const fast = await listen(p - 2);
+        if (fast) held.push(fast);
+        const ha = fast ? await listen(p + 1) : undefined;
+        if (ha) held.push(ha);
+        if (fast && ha) {
+          for (const q of [p - 2, p, p + 1]) taken.add(q);
+          return p;
+        }
+      }
+      throw new Error('no free port triple (listenPort-2, listenPort, listenPort+1) for a broker');
+    };
+    const namesrv = await single();
+    const brokerPorts: number[] = [];
+    for (let i = 0; i < brokers; i++) brokerPorts.push(await triple());
+    const proxyPorts: ClusterProxyPorts[] = [];
+    for (let i = 0; i < proxies; i++) proxyPorts.push({ grpc: await single(), remoting: await single() });
+    return { namesrv, brokers: brokerPorts, proxies: proxyPorts };
+  } finally {
+    await Promise.all(held.map(close));
+  }
+}

@@ -293,6 +293,7 @@ export class ClientCore {
       clock: this.clock,
       logger: this.logger,
       createClient: options.createGrpcClient,
+      random: this.#random,
     });
     this.rpc = new RpcClient({
       pool: this.pool,

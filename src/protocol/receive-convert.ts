@@ -155,7 +155,8 @@ export async function collectReceiveFrames(
 
 /**
  * The proxy's "not enough deadline left for polling" answer: `ILLEGAL_POLLING_TIME`, or `BAD_REQUEST`
- * with that text for clients whose version string sorts below "5.0.3" (ours, `0.x`, does).
+ * with that text for clients whose version string sorts below "5.0.3" (ours, PROTOCOL_CLIENT_VERSION,
+ * does not; the old answer is still understood).
  */
 function isPollingTimeRejection(status: { code: number; message: string }): boolean {
   if (status.code === Code.ILLEGAL_POLLING_TIME) return true;

@@ -102,7 +102,7 @@ export interface RpcClientOptions {
   credentials?: CredentialsProvider | undefined;
   /** `x-mq-language`. @defaultValue `'NODE_JS'` */
   language?: ClientLanguage | undefined;
-  /** `x-mq-client-version`. @defaultValue the library version */
+  /** `x-mq-client-version`. @defaultValue `PROTOCOL_CLIENT_VERSION` (see `src/version.ts`) */
   clientVersion?: string | undefined;
   /** Source of `x-mq-date-time`. @defaultValue {@link systemClock} */
   clock?: Clock | undefined;

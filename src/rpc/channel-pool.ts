@@ -17,7 +17,7 @@ import { RocketMQError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Scheduler, TaskHandle } from '../internal/scheduler.js';
 import { type Logger, noopLogger } from '../observability/logger.js';
-import { type Endpoints, endpointKey, toGrpcTarget } from './endpoints.js';
+import { type Endpoints, endpointKey, shuffleEndpoints, toGrpcTarget } from './endpoints.js';
 
 /** TLS settings of a client's channels. */
 export interface TlsOptions {
@@ -144,6 +144,12 @@ export interface ChannelPoolOptions {
   logger?: Logger | undefined;
   /** Test seam. @defaultValue `new grpc.Client(...)` */
   createClient?: GrpcClientFactory | undefined;
+  /**
+   * Orders the addresses of a multi-address endpoint list at random when its channel is created, so
+   * clients spread over the proxies of one access point (pick-first then fails over in that order).
+   * @defaultValue `Math.random`
+   */
+  random?: (() => number) | undefined;
 }
 
 /** A channel borrowed for one call; `release()` must be called exactly once when the call ends. */
@@ -170,6 +176,7 @@ export class ChannelPool {
   readonly #logger: Logger;
   readonly #createClient: GrpcClientFactory;
   readonly #idleTask: TaskHandle | undefined;
+  readonly #random: () => number;
   #closed = false;
 
   constructor(options: ChannelPoolOptions = {}) {
@@ -180,6 +187,7 @@ export class ChannelPool {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
     this.#createClient = options.createClient ?? defaultFactory;
+    this.#random = options.random ?? Math.random;
     this.#idleTask = options.scheduler?.every(
       options.idleCheckIntervalMs ?? DEFAULT_IDLE_CHECK_INTERVAL_MS,
       () => this.closeIdle(),
@@ -212,10 +220,11 @@ export class ChannelPool {
     const key = endpointKey(endpoints);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      const client = this.#createClient(toGrpcTarget(endpoints), this.#credentials, this.#options);
+      const target = toGrpcTarget(shuffleEndpoints(endpoints, this.#random));
+      const client = this.#createClient(target, this.#credentials, this.#options);
       entry = { key, client, active: 0, lastUsed: this.#clock.monotonic() };
       this.#entries.set(key, entry);
-      this.#logger.debug('channel created', { endpoints: key });
+      this.#logger.debug('channel created', { endpoints: key, target });
     }
     const leased = entry;
     leased.active += 1;

@@ -78,10 +78,11 @@ function parseEntry(raw: string): { scheme: AddressScheme; address: Address } {
     const host = entry.slice(1, close);
     if (!isIPv6(host)) throw invalid(`Invalid IPv6 address in access point entry "${raw}"`);
     const rest = entry.slice(close + 1);
-    if (rest === '')
-      return { scheme: 'ipv6', address: { host: host.toLowerCase(), port: DEFAULT_PROXY_PORT } };
+    // Canonical form (lower case, shortest zero run), so one address written two ways is one address.
+    const canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+    if (rest === '') return { scheme: 'ipv6', address: { host: canonical, port: DEFAULT_PROXY_PORT } };
     if (!rest.startsWith(':')) throw invalid(`Unexpected text after "]" in access point entry "${raw}"`);
-    return { scheme: 'ipv6', address: { host: host.toLowerCase(), port: parsePort(rest.slice(1), raw) } };
+    return { scheme: 'ipv6', address: { host: canonical, port: parsePort(rest.slice(1), raw) } };
   }
   const colons = entry.split(':').length - 1;
   if (colons > 1) {
@@ -97,28 +98,44 @@ function parseEntry(raw: string): { scheme: AddressScheme; address: Address } {
 /**
  * Parses an access-point string. See the module documentation for the accepted syntax.
  *
- * @throws RocketMQError `INVALID_ARGUMENT` when not a string; `ILLEGAL_ACCESS_POINT` for empty input,
- * malformed hosts or ports (a port must be 1–65535), unbracketed IPv6, mixed IPv4/IPv6 lists, or
- * several domain names.
+ * @throws RocketMQError `INVALID_ARGUMENT` when not a string; `ILLEGAL_ACCESS_POINT`, naming the offending
+ * entry, for empty input, an empty entry
+ * (`"a:1;;b:2"`, a trailing `;`), malformed hosts or ports (outside 1-65535), the same address twice,
+ * mixed IPv4/IPv6 lists, or a domain name next to other addresses (one channel cannot take them).
  */
 export function parseEndpoints(accessPoint: string): Endpoints {
   if (typeof accessPoint !== 'string') throw new RocketMQError('Access point must be a string', 'INVALID_ARGUMENT');
-  const entries = accessPoint
-    .split(/[;,]/)
-    .map((e) => e.trim())
-    .filter((e) => e !== '');
-  if (entries.length === 0) throw invalid('Access point is empty');
-  const parsed = entries.map(parseEntry);
+  if (accessPoint.trim() === '') throw invalid('Access point is empty');
+  const entries = accessPoint.split(/[;,]/).map((e) => e.trim());
+  const parsed = entries.map((entry, i) => {
+    if (entry === '') {
+      throw invalid(`Empty entry ${i + 1} of ${entries.length} in access point "${accessPoint}"`);
+    }
+    return { entry, ...parseEntry(entry) };
+  });
+  const first = parsed[0]!;
+  const seen = new Map<string, string>();
+  for (const p of parsed) {
+    if (p !== first && (p.scheme === 'domain' || first.scheme === 'domain')) {
+      throw invalid(
+        `Access point entry "${p.entry}" cannot share a channel with "${first.entry}": a domain name must be the only address`,
+      );
+    }
+    if (p.scheme !== first.scheme) {
+      throw invalid(
+        `Access point entry "${p.entry}" (${p.scheme}) cannot share a channel with "${first.entry}" (${first.scheme}): list IPv4 or IPv6 addresses, not both`,
+      );
+    }
+    const key = formatAddress(p.address);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw invalid(`Access point entry "${p.entry}" repeats "${earlier}" (${key})`);
+    }
+    seen.set(key, p.entry);
+  }
   return createEndpoints(
-    parsed[0]!.scheme,
-    parsed.map((p) => {
-      if (p.scheme !== parsed[0]!.scheme) {
-        throw invalid(
-          `Access point mixes address kinds (${parsed[0]!.scheme} and ${p.scheme}): "${accessPoint}"`,
-        );
-      }
-      return p.address;
-    }),
+    first.scheme,
+    parsed.map((p) => p.address),
   );
 }
 
@@ -172,6 +189,22 @@ const TARGET_PREFIX: Readonly<Record<AddressScheme, string>> = {
  */
 export function toGrpcTarget(endpoints: Endpoints): string {
   return TARGET_PREFIX[endpoints.scheme] + endpoints.addresses.map(formatAddress).join(',');
+}
+
+/**
+ * The same endpoints with the addresses in a random order (Fisher-Yates over `random`). Every client
+ * orders a multi-address access point this way once per channel, so the clients of one proxy list
+ * spread over the proxies instead of all picking the first; grpc-js's pick-first then fails over to
+ * the next address in this order.
+ */
+export function shuffleEndpoints(endpoints: Endpoints, random: () => number): Endpoints {
+  if (endpoints.addresses.length < 2) return endpoints;
+  const order = [...endpoints.addresses];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(random() * (i + 1)));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return Object.freeze({ scheme: endpoints.scheme, addresses: Object.freeze(order) });
 }
 
 /** Keys of frozen {@link Endpoints} (see {@link endpointKey}). */

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { RocketMQError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
-import { VERSION } from '../version.js';
+import { PROTOCOL_CLIENT_VERSION } from '../version.js';
 import type { Credentials } from './auth/credentials.js';
 import { formatDateTime, sign } from './auth/signer.js';
 
@@ -63,7 +63,7 @@ export interface RequestMetadataInput {
   credentials?: Credentials | undefined;
   /** @defaultValue {@link DEFAULT_LANGUAGE} */
   language?: ClientLanguage | undefined;
-  /** @defaultValue {@link VERSION} */
+  /** @defaultValue {@link PROTOCOL_CLIENT_VERSION} (the 5.x client behaviour implemented; our own version is in the user agent) */
   clientVersion?: string | undefined;
   /** Source of `x-mq-date-time`. @defaultValue {@link systemClock} */
   clock?: Clock | undefined;
@@ -94,7 +94,7 @@ export function buildRequestMetadata(input: RequestMetadataInput): Record<string
   const headers: Record<string, string> = {
     [HEADERS.language]: input.language ?? DEFAULT_LANGUAGE,
     [HEADERS.protocol]: PROTOCOL_VERSION,
-    [HEADERS.clientVersion]: input.clientVersion ?? VERSION,
+    [HEADERS.clientVersion]: input.clientVersion ?? PROTOCOL_CLIENT_VERSION,
     [HEADERS.clientId]: input.clientId,
     [HEADERS.requestId]: (input.requestId ?? randomUUID)(),
     [HEADERS.dateTime]: dateTime,

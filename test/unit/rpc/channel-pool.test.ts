@@ -34,9 +34,39 @@ function fakeFactory() {
 }
 
 describe('ChannelPool', () => {
+  test('each pool orders a multi-address endpoint list with its own random source', () => {
+    const firsts = new Map<string, number>();
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    // 20 clients (one pool each) of a two-proxy access point: both proxies come first for some.
+    for (let i = 0; i < 20; i++) {
+      const { made, createClient } = fakeFactory();
+      const pool = new ChannelPool({ createClient, random });
+      pool.acquire(parseEndpoints('127.0.0.1:1001;127.0.0.1:1002')).release();
+      const first = made[0]!.target.slice('ipv4:'.length).split(',')[0]!;
+      firsts.set(first, (firsts.get(first) ?? 0) + 1);
+      pool.close();
+    }
+    assert.equal(firsts.size, 2, `both proxies first for some client: ${JSON.stringify([...firsts])}`);
+    for (const n of firsts.values()) assert.ok(n < 20);
+
+    const { made, createClient } = fakeFactory();
+    const pool = new ChannelPool({ createClient, random: () => 0 });
+    pool.acquire(parseEndpoints('10.0.0.1:1;10.0.0.2:1;10.0.0.3:1')).release();
+    assert.equal(made[0]!.target, 'ipv4:10.0.0.2:1,10.0.0.3:1,10.0.0.1:1');
+    // The channel is created once; the same set in another order reuses it.
+    pool.acquire(parseEndpoints('10.0.0.3:1;10.0.0.1:1;10.0.0.2:1')).release();
+    assert.equal(made.length, 1);
+    pool.close();
+  });
+
   test('one lazily created channel per endpoint key, shared across equal Endpoints objects', () => {
     const { made, createClient } = fakeFactory();
-    const pool = new ChannelPool({ createClient });
+    // A random source near 1 keeps the given order (see the ordering test below).
+    const pool = new ChannelPool({ createClient, random: () => 0.999 });
     assert.equal(made.length, 0, 'lazy');
     const a1 = pool.acquire(parseEndpoints('10.0.0.1:8081;10.0.0.2:8081'));
     const a2 = pool.acquire(parseEndpoints('10.0.0.2:8081;10.0.0.1:8081')); // same set, other order

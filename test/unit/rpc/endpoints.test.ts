@@ -8,6 +8,7 @@ import {
   endpointKey,
   formatAddress,
   parseEndpoints,
+  shuffleEndpoints,
   toGrpcTarget,
 } from '../../../src/rpc/endpoints.js';
 
@@ -33,7 +34,7 @@ describe('parseEndpoints: accepted forms', () => {
       ],
     ],
     [
-      ' 10.0.0.1:1 ; 10.0.0.2:2 ; ',
+      ' 10.0.0.1:1 ; 10.0.0.2:2 ',
       'ipv4',
       [
         ['10.0.0.1', 1],
@@ -59,7 +60,14 @@ describe('parseEndpoints: accepted forms', () => {
     ['https://[::1]:8081', 'ipv6', [['::1', 8081]]],
     ['mq.example.com', 'domain', [['mq.example.com', DEFAULT_PROXY_PORT]]],
     ['192.168.0.1', 'ipv4', [['192.168.0.1', DEFAULT_PROXY_PORT]]],
-    ['10.0.0.1:8081;10.0.0.1:8081', 'ipv4', [['10.0.0.1', 8081]]],
+    [
+      '10.0.0.1:1;10.0.0.1:65535',
+      'ipv4',
+      [
+        ['10.0.0.1', 1],
+        ['10.0.0.1', 65535],
+      ],
+    ],
   ];
   for (const [input, scheme, addresses] of cases) {
     test(JSON.stringify(input), () => {
@@ -115,6 +123,93 @@ describe('parseEndpoints: rejected input', () => {
   }
 
   test('messages explain the fix for unbracketed IPv6', () => {
+    assert.throws(() => parseEndpoints('fe80::1:8081'), /brackets/);
+  });
+});
+
+describe('parseEndpoints: multi-address access points name the bad entry', () => {
+  const cases: Array<[string, RegExp]> = [
+    // empty entries, wherever they are
+    ['10.0.0.1:8081;;10.0.0.2:8081', /Empty entry 2 of 3/],
+    ['10.0.0.1:8081;', /Empty entry 2 of 2/],
+    [';10.0.0.1:8081', /Empty entry 1 of 2/],
+    ['10.0.0.1:8081, ,10.0.0.2:8081', /Empty entry 2 of 3/],
+    // ports at and past the bounds
+    ['10.0.0.1:8081;10.0.0.2:0', /"10\.0\.0\.2:0"/],
+    ['10.0.0.1:8081;10.0.0.2:65536', /out of range.*"10\.0\.0\.2:65536"/],
+    // the same address twice, also when written differently
+    ['10.0.0.1:8081;10.0.0.1:8081', /"10\.0\.0\.1:8081" repeats "10\.0\.0\.1:8081"/],
+    ['http://10.0.0.1:8081;10.0.0.1:8081', /"10\.0\.0\.1:8081" repeats "http:\/\/10\.0\.0\.1:8081"/],
+    ['[::1]:8081;[0:0::1]:8081', /"\[0:0::1\]:8081" repeats/],
+    ['10.0.0.1;10.0.0.1:8081', /"10\.0\.0\.1:8081" repeats "10\.0\.0\.1"/],
+    // mixes one grpc-js channel cannot take
+    ['10.0.0.1:8081;[::1]:8081', /"\[::1\]:8081" \(ipv6\) cannot share a channel with "10\.0\.0\.1:8081"/],
+    [
+      '10.0.0.1:8081;mq.example.com:8081',
+      /"mq\.example\.com:8081" cannot share.*domain name must be the only/,
+    ],
+    ['a.example.com:1;b.example.com:1', /"b\.example\.com:1" cannot share/],
+  ];
+  for (const [input, message] of cases) {
+    test(JSON.stringify(input), () => {
+      assert.throws(
+        () => parseEndpoints(input),
+        (e: unknown) => isInvalid(e) && message.test((e as Error).message),
+      );
+    });
+  }
+
+  test('route entries (createEndpoints) still drop duplicates instead of failing', () => {
+    const e = createEndpoints('ipv4', [
+      { host: '10.0.0.1', port: 1 },
+      { host: '10.0.0.1', port: 1 },
+    ]);
+    assert.equal(e.addresses.length, 1);
+  });
+});
+
+describe('shuffleEndpoints', () => {
+  const four = parseEndpoints('10.0.0.1:1;10.0.0.2:1;10.0.0.3:1;10.0.0.4:1');
+  const hosts = (e: { addresses: readonly { host: string }[] }) =>
+    e.addresses.map((a) => a.host.slice(-1)).join('');
+
+  test('is a permutation driven by the random source', () => {
+    // Fisher-Yates from the end: j = floor(r * (i + 1)) for i = 3, 2, 1.
+    assert.equal(hosts(shuffleEndpoints(four, () => 0)), '2341');
+    assert.equal(hosts(shuffleEndpoints(four, () => 0.999999)), '1234');
+    const seen = new Set<string>();
+    let seed = 1;
+    const lcg = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 500; i++) {
+      const h = hosts(shuffleEndpoints(four, lcg));
+      assert.equal([...h].sort().join(''), '1234');
+      seen.add(h);
+    }
+    assert.equal(seen.size, 24, 'every order of four addresses occurs');
+  });
+
+  test('keeps the scheme, the identity key and frozenness; one address is returned as is', () => {
+    const s = shuffleEndpoints(four, () => 0);
+    assert.equal(s.scheme, 'ipv4');
+    assert.equal(endpointKey(s), endpointKey(four));
+    assert.ok(Object.isFrozen(s) && Object.isFrozen(s.addresses));
+    const one = parseEndpoints('10.0.0.1:1');
+    assert.equal(
+      shuffleEndpoints(one, () => 0.5),
+      one,
+    );
+  });
+
+  test('a random source returning 1 cannot index past the end', () => {
+    assert.equal(hosts(shuffleEndpoints(four, () => 1)), '1234');
+  });
+});
+
+describe('parseEndpoints: messages', () => {
+  test('messages explain the fix for unbracketed IPv6 (again)', () => {
     assert.throws(() => parseEndpoints('fe80::1:8081'), /brackets/);
   });
 

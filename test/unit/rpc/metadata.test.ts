@@ -16,7 +16,7 @@ describe('buildRequestMetadata', () => {
     assert.deepEqual(headers, {
       'x-mq-language': 'NODE_JS',
       'x-mq-protocol': 'v2',
-      'x-mq-client-version': '0.1.0',
+      'x-mq-client-version': '5.0.8',
       'x-mq-client-id': 'h@1@0@abc',
       'x-mq-request-id': '6f1c1c5e-0000-4000-8000-000000000001',
       'x-mq-date-time': '20240102T030405Z',
