@@ -322,7 +322,7 @@ export class RpcClient {
     const { metadata, requestId } =
       this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
-    const lease = this.#pool.acquire(endpoints);
+    const lease = this.#pool.acquire(endpoints, 'stream');
     const path = pathOf(method);
     let call: grpc.ClientReadableStream<MessageShape<O>>;
     const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => call.cancel() });
@@ -373,7 +373,7 @@ export class RpcClient {
     const { metadata, requestId } =
       this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
-    const lease = this.#pool.acquire(endpoints);
+    const lease = this.#pool.acquire(endpoints, 'stream');
     const path = pathOf(method);
     let call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
     try {
