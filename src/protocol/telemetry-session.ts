@@ -34,6 +34,7 @@ import {
   type TelemetryCommand,
   TelemetryCommandSchema,
 } from '../gen/apache/rocketmq/v2/service_pb.js';
+import { linkSignals } from '../internal/abort.js';
 import {
   type BackoffPolicy,
   backoffDelay,
@@ -41,7 +42,6 @@ import {
   type RandomSource,
 } from '../internal/backoff.js';
 import { createDeferred, type Deferred } from '../internal/deferred.js';
-import { linkSignals } from '../internal/abort.js';
 import type { Scheduler, TaskHandle } from '../internal/scheduler.js';
 import { type Logger, noopLogger } from '../observability/logger.js';
 import type { CallOptions, RpcClient } from '../rpc/call.js';

@@ -94,7 +94,9 @@ describe('lifecycle against a real RocketMQ 5.x proxy', () => {
     await simple.shutdown({ timeoutMs: 1_000 });
     const boundedMs = performance.now() - boundedAt;
     await assert.rejects(polling, isClosed);
-    t.diagnostic(`simple consumer: shutdown({ timeoutMs: 1000 }) with a long poll in flight took ${boundedMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `simple consumer: shutdown({ timeoutMs: 1000 }) with a long poll in flight took ${boundedMs.toFixed(0)} ms`,
+    );
     assert.ok(boundedMs < 1_000 + SLACK_MS, `shutdown took ${boundedMs.toFixed(0)} ms`);
     assert.deepEqual(simple.resources(), ZERO);
 
@@ -107,7 +109,9 @@ describe('lifecycle against a real RocketMQ 5.x proxy', () => {
     await producer.destroy();
     const destroyedMs = performance.now() - destroyedAt;
     const outcome = await sent;
-    t.diagnostic(`producer: destroy() with a send in flight took ${destroyedMs.toFixed(0)} ms; the send: ${outcome}`);
+    t.diagnostic(
+      `producer: destroy() with a send in flight took ${destroyedMs.toFixed(0)} ms; the send: ${outcome}`,
+    );
     assert.ok(outcome === 'sent' || outcome === 'closed', outcome);
     assert.ok(destroyedMs < SLACK_MS, `destroy() took ${destroyedMs.toFixed(0)} ms`);
     assert.deepEqual(producer.resources(), ZERO);

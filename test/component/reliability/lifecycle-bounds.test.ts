@@ -96,7 +96,12 @@ async function producerSetup(t: TestContext) {
   const time = fx.time!;
   const topic = uniqueName('lb-prod');
   fx.broker.createTopic(topic);
-  const producer = new Producer({ endpoints: fx.broker.endpoint, topics: [topic], clock: time, timers: time });
+  const producer = new Producer({
+    endpoints: fx.broker.endpoint,
+    topics: [topic],
+    clock: time,
+    timers: time,
+  });
   t.after(() => producer.destroy());
   await producer.start();
   return { fx, time, topic, producer };
