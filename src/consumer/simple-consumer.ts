@@ -329,7 +329,8 @@ export class SimpleConsumer {
       if (this.#subscriptions.size === 0) {
         throw new RocketMQError('The consumer has no subscription', 'INVALID_STATE');
       }
-      return this.#track((stop) => this.#receive(batch, invisible, opts, stop));
+      // No need for the shutdown's signal: #closer aborts every receive as the shutdown begins.
+      return this.#track(() => this.#receive(batch, invisible, opts));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -505,9 +506,8 @@ export class SimpleConsumer {
     batchSize: number,
     invisibleDurationMs: number,
     options: { signal?: AbortSignal; timeoutMs?: number },
-    stop: AbortSignal,
   ): Promise<MessageView[]> {
-    const signal = linkSignals(options.signal, this.#closer.signal, stop);
+    const signal = linkSignals(options.signal, this.#closer.signal);
     try {
       const topics = [...this.#subscriptions.keys()];
       await this.#ensureRoutes(topics, signal);

@@ -143,12 +143,15 @@ export class Lifecycle {
   shutdown(timeoutMs: number, steps: (closing: Closing) => Promise<void>): Promise<void> {
     const s = this.#state;
     if (s.t !== 'open') return s.done;
-    const ms = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 0;
+    // Infinity waits as long as it takes; NaN, 0 and negative values force at once.
+    const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 0;
     const finished = createDeferred<void>();
     const done = keepAliveUntilSettled(finished.promise, this.#options.resources);
     if (ms === 0) {
       this.#state = { t: 'draining', done, bound: undefined };
       this.#forceNow('destroy');
+    } else if (!Number.isFinite(ms)) {
+      this.#state = { t: 'draining', done, bound: undefined };
     } else {
       this.#endsAt = this.#options.clock.monotonic() + ms;
       const bound = this.#options.scheduler.after(ms, () => this.#forceNow('bound'), {

@@ -124,6 +124,22 @@ describe('Lifecycle', () => {
     assert.equal(await lifecycle.shutdown(1, async () => assert.fail('steps run once')), undefined);
   });
 
+  test('an infinite bound never forces by itself; destroy() still does', async () => {
+    const { time, lifecycle, scheduler } = make();
+    const stopping = settled(
+      lifecycle.shutdown(Number.POSITIVE_INFINITY, async (c) => {
+        await c.within(new Promise(() => {}));
+      }),
+    );
+    await flush();
+    assert.equal(scheduler.pending, 0, 'no bound timer');
+    time.advance(10 * 24 * 3_600_000);
+    await flush();
+    assert.equal(stopping.done, false);
+    await lifecycle.destroy(async () => {});
+    assert.equal(stopping.done, true);
+  });
+
   test('destroy() before any shutdown runs the steps forced from the start', async () => {
     const { lifecycle } = make();
     let forced = false;
