@@ -78,7 +78,8 @@ export type BrokerErrorCode =
  * - `TIMEOUT`: a deadline passed (gRPC `DEADLINE_EXCEEDED` or a client-side deadline).
  * - `ABORTED`: the caller's `AbortSignal` fired.
  * - `CANCELLED`: the call was cancelled without the caller asking (gRPC `CANCELLED`).
- * - `CLOSED`: the client (or one of its parts) has been shut down.
+ * - `CLOSED`: the client (or one of its parts) has been shut down; also the error of a call still in
+ *   flight when a shutdown's bound is reached or `destroy()` is called (its request is cancelled).
  * - `UNAVAILABLE`: the endpoint cannot be reached (gRPC `UNAVAILABLE`).
  * - `INTERNAL`: unexpected failure, including a bug in this library.
  * - `UNKNOWN_BROKER_CODE`: the broker answered with a status code this version does not know.

@@ -22,7 +22,9 @@
  *   dead-letter / release; duration, latency and outcome metrics; cache gauges while running.
  * - `shutdown({ timeoutMs })`: stops receiving, hands messages not yet started back (visible at once),
  *   lets listeners in progress finish within the bound (then aborts their signals), flushes acks,
- *   notifies the server and closes. `destroy()` does the same without waiting.
+ *   notifies the server and closes, all within the bound. `destroy()` does the same without waiting,
+ *   and ends a graceful shutdown in progress at once: listener signals abort, receives and acks in
+ *   flight are cancelled, channels close (see `internal/lifecycle.ts`).
  *
  * @example
  * ```ts
@@ -42,7 +44,8 @@
 
 import { RocketMQError } from '../errors.js';
 import { exponentialBackoff, type RandomSource } from '../internal/backoff.js';
-import { keepAliveUntilSettled } from '../internal/keep-alive.js';
+import { type Closing, Lifecycle } from '../internal/lifecycle.js';
+import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { Semaphore } from '../internal/semaphore.js';
 import type { FilterExpression } from '../model/filter-expression.js';
@@ -122,8 +125,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** The broker serves at most 32 messages per receive. */
 const MAX_BATCH = 32;
 
-function closedError(): RocketMQError {
-  return new RocketMQError('The consumer is shut down', 'CLOSED');
+function closedError(message = 'The consumer is shut down'): RocketMQError {
+  return new RocketMQError(message, 'CLOSED');
 }
 
 /** A consumer that receives in the background and calls a listener. See the module documentation. */
@@ -142,13 +145,13 @@ export class PushConsumer {
   readonly #consumeHost: ConsumeHost;
   readonly #queueHost: ProcessQueueHost;
   readonly #telemetry: ClientTelemetry;
+  readonly #lifecycle: Lifecycle;
   #unobserveCache: (() => void) | undefined;
   #service: ConsumeService | undefined;
   #fifo = false;
   #scanTask: TaskHandle | undefined;
   #scanCursor = 0;
   #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
   #succeeded = 0;
   #failed = 0;
   #lost = 0;
@@ -177,7 +180,19 @@ export class PushConsumer {
       core.clock,
     );
     this.#telemetry = telemetry;
-    const callOpts = (): { timeoutMs: number } => ({ timeoutMs: core.requestTimeoutMs });
+    const lifecycle = new Lifecycle({
+      scheduler: core.scheduler,
+      clock: core.clock,
+      resources: core.resources,
+      closedError: (message) => closedError(message),
+      onStepError: (err) => core.logger.warn('consumer shutdown step failed', { err }),
+    });
+    this.#lifecycle = lifecycle;
+    // Settles and lease renewals are cancelled when the shutdown is forced (destroy, or the bound).
+    const callOpts = (): { timeoutMs: number; signal: AbortSignal } => ({
+      timeoutMs: core.requestTimeoutMs,
+      signal: lifecycle.signal,
+    });
     const changeInvisible = (
       endpoints: Endpoints,
       ref: Parameters<typeof changeReceiptInvisibleDuration>[2],
@@ -333,7 +348,7 @@ export class PushConsumer {
   start(options: ConsumerCallOptions = {}): Promise<void> {
     try {
       const opts = validateCallOptions(options);
-      if (this.#stopping !== undefined) throw closedError();
+      this.#lifecycle.assertOpen('The consumer is shut down');
       this.#starting ??= this.#start(opts);
       return this.#starting;
     } catch (err) {
@@ -346,15 +361,24 @@ export class PushConsumer {
    */
   shutdown(options: PushConsumerShutdownOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    this.#stopping ??= keepAliveUntilSettled(
-      this.#shutdown(Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 0),
-    );
-    return this.#stopping;
+    return this.#lifecycle.shutdown(timeoutMs, (c) => this.#shutdown(c));
   }
 
-  /** Forced shutdown: nothing is waited for; messages not settled are delivered again later. */
+  /**
+   * Forced shutdown: nothing is waited for; messages not settled are delivered again later. During a
+   * graceful shutdown, ends it now (listener signals abort at once). Never rejects.
+   */
   destroy(): Promise<void> {
-    return this.shutdown({ timeoutMs: 0 });
+    return this.#lifecycle.destroy((c) => this.#shutdown(c));
+  }
+
+  /**
+   * The resources the consumer holds (timers, channels, calls, streams, keep-alive); all 0 once its
+   * shutdown resolved.
+   * @internal For leak tests.
+   */
+  resources(): ResourceSnapshot {
+    return this.#core.resources.snapshot();
   }
 
   /** Shuts down (for `await using`). */
@@ -366,7 +390,7 @@ export class PushConsumer {
 
   async #start(options: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
     await this.#core.start(options);
-    if (this.#stopping !== undefined) throw closedError();
+    if (!this.#lifecycle.open) throw closedError();
     this.#unobserveCache = this.#telemetry.observeCache(this);
     this.#fifo = this.#core.settings.current.fifo;
     this.#service = this.#fifo
@@ -378,7 +402,7 @@ export class PushConsumer {
       topics: [...this.#o.subscriptions.keys()],
     });
     await this.#scan();
-    if (this.#stopping !== undefined) return;
+    if (!this.#lifecycle.open) return;
     this.#scanTask = this.#core.scheduler.every(this.#o.assignmentScanIntervalMs, () => this.#scan(), {
       name: 'assignment-scan',
     });
@@ -460,45 +484,23 @@ export class PushConsumer {
     }
   }
 
-  /** Resolves true when `work` finished within `ms`, false otherwise. */
-  async #within(work: Promise<unknown>, ms: number): Promise<boolean> {
-    if (ms <= 0) return false;
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        work.then(
-          () => true,
-          () => true,
-        ),
-        this.#core.scheduler.sleep(ms, timer.signal).then(
-          () => false,
-          () => false,
-        ),
-      ]);
-    } finally {
-      timer.abort();
-    }
-  }
-
-  async #shutdown(timeoutMs: number): Promise<void> {
-    const clock = this.#core.clock;
-    const endAt = clock.now() + timeoutMs;
-    const left = (): number => Math.max(0, endAt - clock.now());
+  async #shutdown(closing: Closing): Promise<void> {
     this.#closer.abort(closedError());
     this.#unobserveCache?.();
     this.#unobserveCache = undefined;
     this.#scanTask?.cancel();
     this.#scanTask = undefined;
     // A start in progress finishes (or fails) first, so nothing starts behind our back.
-    if (this.#starting !== undefined) await this.#within(this.#starting, left());
+    if (this.#starting !== undefined) await closing.within(this.#starting);
     const queues = [...this.#queues.values()];
-    await Promise.all(queues.map((q) => q.stop()));
+    // The receive loops end (their receives are cancelled), within the bound.
+    await closing.within(Promise.all(queues.map((q) => q.stop())));
     // Messages not yet started go back at once; listeners in progress get the rest of the bound.
     const unstarted = this.#service?.stop() ?? [];
     const releases = Promise.all(unstarted.map((l) => this.#settler.release(l)));
     const drained = Promise.all([releases, this.#service?.idle()]);
-    if (!(await this.#within(drained, left()))) {
-      const reason = new RocketMQError('The consumer is shutting down', 'CLOSED');
+    if (!(await closing.within(drained))) {
+      const reason = closedError('The consumer is shutting down');
       this.#leases.interruptAll(reason);
       this.#core.logger.warn(
         'shutdown bound reached with messages in progress; they will be delivered again',
@@ -507,11 +509,11 @@ export class PushConsumer {
         },
       );
     }
-    await this.#within(this.#batcher.flush(), left());
+    await closing.within(this.#batcher.flush());
     this.#leases.close();
     this.#batcher.close();
     for (const q of queues) this.#receivedByStopped += q.received;
     this.#queues.clear();
-    await this.#core.shutdown({ timeoutMs: Math.max(left(), Math.min(timeoutMs, 1_000)) });
+    await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
   }
 }

@@ -7,8 +7,11 @@
  * - Every receive is one ReceiveMessage server stream with long polling; its gRPC deadline is the
  *   await duration plus the request timeout. Receives take the subscribed topics in turn, and the
  *   readable master queues of a topic in turn, interleaving brokers (see `queue-selector.ts`).
- * - `signal` interrupts a receive at once (the stream is cancelled); `shutdown()` interrupts every
- *   receive in flight (they fail with `CLOSED`) and waits for acks in flight before closing.
+ * - `signal` interrupts a receive at once (the stream is cancelled); `shutdown({ timeoutMs })` interrupts
+ *   every receive in flight (they fail with `CLOSED`), waits for acks in flight and closes, all within
+ *   the bound: calls still in flight when it is reached reject with `CLOSED` (their requests are
+ *   cancelled). `destroy()` does the same without waiting, and ends a graceful shutdown in progress at
+ *   once (see `internal/lifecycle.ts`).
  * - Ack and change-invisible-duration go to the endpoints the message came from.
  * - Observability (`client-telemetry.ts`): a receive span per receive that returned messages and a
  *   settle span per ack / changeInvisibleDuration (under the caller's active context, linked to the
@@ -39,7 +42,8 @@ import {
   exponentialBackoff,
   type RandomSource,
 } from '../internal/backoff.js';
-import { keepAliveUntilSettled } from '../internal/keep-alive.js';
+import { type Closing, Lifecycle } from '../internal/lifecycle.js';
+import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { FilterExpression } from '../model/filter-expression.js';
 import { MessageView } from '../model/message-view.js';
 import { ClientTelemetry } from '../observability/client-telemetry.js';
@@ -109,6 +113,7 @@ export interface SimpleConsumerShutdownOptions {
 }
 
 const DEFAULT_AWAIT_DURATION_MS = 30_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 /** The Apache proxy's lower clamp of long polling (`grpcClientConsumerMinLongPollingTimeoutMillis`). */
 const PROXY_MIN_LONG_POLLING_MS = 5_000;
 const DEFAULT_ITERATOR_BATCH = 16;
@@ -120,8 +125,8 @@ const DEFAULT_RETRY_BACKOFF = exponentialBackoff({
   jitter: 0.2,
 });
 
-function closedError(cause?: unknown): RocketMQError {
-  return new RocketMQError('The consumer is shut down', 'CLOSED', cause === undefined ? {} : { cause });
+function closedError(cause?: unknown, message = 'The consumer is shut down'): RocketMQError {
+  return new RocketMQError(message, 'CLOSED', cause === undefined ? {} : { cause });
 }
 
 /**
@@ -144,9 +149,8 @@ export class SimpleConsumer {
   readonly #random: RandomSource;
   /** Aborted when shutdown begins: interrupts receives and iterator sleeps. */
   readonly #closer = new AbortController();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #lifecycle: Lifecycle;
   readonly #telemetry: ClientTelemetry;
-  #stopping: Promise<void> | undefined;
 
   /**
    * @throws RocketMQError `INVALID_ARGUMENT` for bad options, `ILLEGAL_ACCESS_POINT` for a bad access
@@ -199,6 +203,13 @@ export class SimpleConsumer {
       },
       this.#core.clock,
     );
+    this.#lifecycle = new Lifecycle({
+      scheduler: this.#core.scheduler,
+      clock: this.#core.clock,
+      resources: this.#core.resources,
+      closedError: (message) => closedError(undefined, message),
+      onStepError: (err) => this.#core.logger.warn('consumer shutdown step failed', { err }),
+    });
   }
 
   /** The client id sent to the server. */
@@ -224,17 +235,35 @@ export class SimpleConsumer {
    */
   async start(options: ConsumerCallOptions = {}): Promise<void> {
     const opts = validateCallOptions(options);
-    if (this.#stopping !== undefined) throw closedError();
+    this.#assertOpen();
     await this.#core.start(opts);
   }
 
   /**
-   * Shuts down: interrupts receives in flight, waits (bounded) for acks in flight, then closes the
-   * client. Idempotent; never rejects.
+   * Shuts down: interrupts receives in flight, waits for acks in flight, then closes the client, all
+   * within `timeoutMs`; calls still in flight then reject with `CLOSED`. Idempotent; never rejects.
    */
   shutdown(options: SimpleConsumerShutdownOptions = {}): Promise<void> {
-    this.#stopping ??= keepAliveUntilSettled(this.#shutdown(options.timeoutMs));
-    return this.#stopping;
+    return this.#lifecycle.shutdown(options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, (c) =>
+      this.#shutdown(c),
+    );
+  }
+
+  /**
+   * Shuts down without waiting: calls in flight reject with `CLOSED` at once. During a graceful
+   * shutdown, ends it now. Never rejects.
+   */
+  destroy(): Promise<void> {
+    return this.#lifecycle.destroy((c) => this.#shutdown(c));
+  }
+
+  /**
+   * The resources the consumer holds (timers, channels, calls, streams, keep-alive); all 0 once its
+   * shutdown resolved.
+   * @internal For leak tests.
+   */
+  resources(): ResourceSnapshot {
+    return this.#core.resources.snapshot();
   }
 
   /** `await using consumer = new SimpleConsumer(…)`: {@link SimpleConsumer.shutdown} at scope exit. */
@@ -301,7 +330,8 @@ export class SimpleConsumer {
       if (this.#subscriptions.size === 0) {
         throw new RocketMQError('The consumer has no subscription', 'INVALID_STATE');
       }
-      return this.#track(this.#receive(batch, invisible, opts));
+      // No need for the shutdown's signal: #closer aborts every receive as the shutdown begins.
+      return this.#track(() => this.#receive(batch, invisible, opts));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -321,8 +351,8 @@ export class SimpleConsumer {
       const endpoints = this.#endpointsOf(v);
       this.#assertRunning();
       const op = this.#telemetry.startSettle('ack', v, endpoints.addresses[0], 'active');
-      return this.#track(
-        ackCall(this.#core, endpoints, v, opts).then(
+      return this.#track((stop) =>
+        ackCall(this.#core, endpoints, v, withStop(opts, stop)).then(
           () => op.succeed(),
           (err: unknown) => {
             op.fail(err);
@@ -360,12 +390,12 @@ export class SimpleConsumer {
       const ops = checked.map((v, i) =>
         this.#telemetry.startSettle('ack', v, endpoints[i]?.addresses[0], 'active'),
       );
-      return this.#track(
+      return this.#track((stop) =>
         ackAllGrouped(
           {
             endpointsOf: (v) => this.#endpointsOf(v),
             receiptOf: (v) => receiptOf(this.#core, v),
-            ackMany: (endpoints, refs) => ackReceipts(this.#core, endpoints, refs, opts),
+            ackMany: (endpoints, refs) => ackReceipts(this.#core, endpoints, refs, withStop(opts, stop)),
           },
           checked,
         ).then((results) => {
@@ -406,8 +436,8 @@ export class SimpleConsumer {
         endpoints.addresses[0],
         'active',
       );
-      return this.#track(
-        changeInvisibleCall(this.#core, endpoints, v, duration, opts).then(
+      return this.#track((stop) =>
+        changeInvisibleCall(this.#core, endpoints, v, duration, withStop(opts, stop)).then(
           (receiptHandle) => {
             op.succeed();
             const next = new MessageView({ ...v, receiptHandle });
@@ -548,7 +578,7 @@ export class SimpleConsumer {
   }
 
   #assertOpen(): void {
-    if (this.#stopping !== undefined) throw closedError();
+    this.#lifecycle.assertOpen('The consumer is shut down');
   }
 
   #assertRunning(): void {
@@ -559,19 +589,19 @@ export class SimpleConsumer {
     }
   }
 
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    const remove = (): void => {
-      this.#inFlight.delete(promise);
-    };
-    promise.then(remove, remove);
-    return promise;
+  #track<T>(work: (stop: AbortSignal) => Promise<T>): Promise<T> {
+    return this.#lifecycle.track(work);
   }
 
-  async #shutdown(timeoutMs: number | undefined): Promise<void> {
+  async #shutdown(closing: Closing): Promise<void> {
     this.#closer.abort(closedError());
-    // Receives end at once (their streams are cancelled); acks in flight get to finish.
-    await Promise.allSettled([...this.#inFlight]);
-    await this.#core.shutdown(timeoutMs === undefined ? {} : { timeoutMs });
+    // Receives end at once (their streams are cancelled); acks in flight get the rest of the bound.
+    await closing.drainCalls();
+    await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
   }
+}
+
+/** `options` whose signal also aborts with `stop` (the shutdown's). */
+function withStop<O extends { signal?: AbortSignal | undefined }>(options: O, stop: AbortSignal): O {
+  return { ...options, signal: linkSignals(options.signal, stop) };
 }

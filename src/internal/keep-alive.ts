@@ -10,14 +10,20 @@
  * @packageDocumentation
  */
 
+import type { ResourceCount } from './resource-count.js';
+
 // Far beyond any shutdown bound; the handle only exists to be ref'd.
 const KEEP_ALIVE_MS = 2 ** 30;
 const noop = (): void => {};
 
-/** Returns `work`, with the event loop held open until it settles. */
-export function keepAliveUntilSettled<T>(work: Promise<T>): Promise<T> {
+/** Returns `work`, with the event loop held open until it settles (counted as `keepAlive` in `resources`). */
+export function keepAliveUntilSettled<T>(work: Promise<T>, resources?: ResourceCount): Promise<T> {
   const handle = setInterval(noop, KEEP_ALIVE_MS);
-  const release = (): void => clearInterval(handle);
+  resources?.add('keepAlive');
+  const release = (): void => {
+    clearInterval(handle);
+    resources?.remove('keepAlive');
+  };
   work.then(release, release);
   return work;
 }

@@ -13,6 +13,7 @@
  */
 
 import { abortReason } from './abort.js';
+import type { ResourceCount } from './resource-count.js';
 import { clampDelay, systemTimers, type TimerApi, type TimerHandle, unrefTimer } from './timers.js';
 
 /** Thrown by {@link Scheduler.sleep} once the scheduler is closed. */
@@ -41,6 +42,8 @@ export interface SchedulerOptions {
    * swallowed. Defaults to ignoring errors.
    */
   onError?: (err: unknown, context: TaskErrorContext) => void;
+  /** Counts every armed timer (`timers`) while it is armed. */
+  resources?: ResourceCount | undefined;
 }
 
 /** Options for {@link Scheduler.after}. */
@@ -93,11 +96,13 @@ export class Scheduler {
   readonly #entries = new Set<Entry>();
   readonly #sleepers = new Set<(err: Error) => void>();
   readonly #running = new Set<Promise<void>>();
+  readonly #resources: ResourceCount | undefined;
   #closed = false;
 
   constructor(options: SchedulerOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
     this.#onError = options.onError ?? (() => {});
+    this.#resources = options.resources;
   }
 
   /** Number of armed timers (one-shot, periodic and sleeps). Zero after `close()`. */
@@ -229,12 +234,13 @@ export class Scheduler {
   #arm(ms: number, fire: () => void): Entry {
     const entry: Entry = { handle: undefined };
     entry.handle = this.#timers.setTimeout(() => {
-      this.#entries.delete(entry);
+      if (this.#entries.delete(entry)) this.#resources?.remove('timers');
       entry.handle = undefined;
       fire();
     }, clampDelay(ms));
     unrefTimer(entry.handle);
     this.#entries.add(entry);
+    this.#resources?.add('timers');
     return entry;
   }
 
@@ -243,7 +249,7 @@ export class Scheduler {
       this.#timers.clearTimeout(entry.handle);
       entry.handle = undefined;
     }
-    this.#entries.delete(entry);
+    if (this.#entries.delete(entry)) this.#resources?.remove('timers');
   }
 
   /** Calls `fn`, routing sync throws and async rejections to the error hook. Returns the tracked run. */

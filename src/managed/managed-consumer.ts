@@ -194,6 +194,11 @@ export class ManagedConsumer {
     this.#state = { t: 'closed' };
   }
 
+  /** {@link ManagedConsumer.close} without a drain; ends a drain in progress at once. Never rejects. */
+  destroy(): Promise<void> {
+    return this.close(0);
+  }
+
   /** A health snapshot of the job. */
   health(): ConsumerHealth {
     const s = this.#state;

@@ -102,25 +102,26 @@ export class ManagedProducer {
   }
 
   /**
-   * Waits (up to `timeoutMs`) for sends in flight, then shuts the producer down. Idempotent; never
-   * rejects.
+   * Shuts the producer down: sends in flight get up to `timeoutMs` (those still running then reject
+   * with `CLOSED`). Idempotent; never rejects.
    */
   close(timeoutMs = 10_000): Promise<void> {
-    this.#closing ??= this.#close(timeoutMs);
+    this.#closing ??= this.#close(this.#producer.shutdown({ timeoutMs }));
     return this.#closing;
   }
 
-  async #close(timeoutMs: number): Promise<void> {
-    if (this.#inFlight.size > 0 && timeoutMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-        timer.unref();
-      });
-      await Promise.race([Promise.allSettled([...this.#inFlight]), bound]);
-      clearTimeout(timer);
-    }
-    await this.#producer.shutdown({ timeoutMs: Math.min(timeoutMs, 5_000) });
+  /**
+   * Shuts the producer down at once (sends in flight reject with `CLOSED`); ends a {@link
+   * ManagedProducer.close} in progress now. Never rejects.
+   */
+  destroy(): Promise<void> {
+    this.#closing ??= this.#close(this.#producer.destroy());
+    void this.#producer.destroy();
+    return this.#closing;
+  }
+
+  async #close(stopped: Promise<void>): Promise<void> {
+    await stopped;
     this.#onClosed(this);
   }
 

@@ -9,7 +9,9 @@
  * - Shutdown is requested by `shutdownAll()`, by the `signal` given to `waitStop()`, or by a process
  *   signal once `handleShutdownSignals()` is on. `waitStop()` resolves when everything stopped: consumers
  *   drain first (bounded by `timeoutMs`; handlers still running then have their signals aborted),
- *   then producers finish their sends in flight and close. `force: true` skips the drain.
+ *   then producers finish their sends in flight and close, all within the bound. `force: true` skips the
+ *   drain; {@link Registry.destroy} (and a second handled signal) forces it, also while a graceful
+ *   shutdown runs: every consumer and producer is destroyed at once (see `internal/lifecycle.ts`).
  *
  * @packageDocumentation
  */
@@ -18,6 +20,8 @@ import { RocketMQError } from '../errors.js';
 import { type BackoffPolicy, exponentialBackoff, type RandomSource } from '../internal/backoff.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import { createDeferred } from '../internal/deferred.js';
+import { type Closing, Lifecycle } from '../internal/lifecycle.js';
+import { ResourceCount, type ResourceSnapshot } from '../internal/resource-count.js';
 import { Scheduler } from '../internal/scheduler.js';
 import type { TimerApi } from '../internal/timers.js';
 import type { MessageView } from '../model/message-view.js';
@@ -106,8 +110,9 @@ export class Registry {
   readonly #consumers = new Map<string, ManagedConsumer>();
   readonly #producers = new Set<ManagedProducer>();
   readonly #requested = createDeferred<void>();
+  readonly #resources = new ResourceCount();
+  readonly #lifecycle: Lifecycle;
   #started = false;
-  #stopping: Promise<void> | undefined;
   #stopOptions: { timeoutMs: number; force: boolean } = { timeoutMs: DEFAULT_STOP_TIMEOUT_MS, force: false };
 
   constructor(options: RegistryOptions = {}) {
@@ -116,8 +121,25 @@ export class Registry {
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = new Scheduler({
       timers: options.timers,
+      resources: this.#resources,
       onError: (err, { name }) => this.#logger.warn('managed task failed', { task: name, err }),
     });
+    this.#lifecycle = new Lifecycle({
+      scheduler: this.#scheduler,
+      clock: this.#clock,
+      resources: this.#resources,
+      closedError: (message) => new RocketMQError(message, 'CLOSED'),
+      onStepError: (err) => this.#logger.warn('registry shutdown step failed', { err }),
+    });
+  }
+
+  /**
+   * The registry's own resources (its timers, the keep-alive of its shutdown); every client it made
+   * counts its own.
+   * @internal For leak tests.
+   */
+  resources(): ResourceSnapshot {
+    return this.#resources.snapshot();
   }
 
   /** True once shutdown was requested. */
@@ -260,14 +282,24 @@ export class Registry {
   /**
    * Requests the shutdown and resolves when everything stopped (see the module documentation).
    * Idempotent: later calls share the first one's outcome (a `force` call still forces a drain in
-   * progress). Never rejects.
+   * progress, as {@link Registry.destroy}). Never rejects.
    */
   shutdownAll(options: Omit<WaitStopOptions, 'signal'> = {}): Promise<void> {
     this.#noteStopOptions(options);
     this.#requested.resolve();
-    this.#stopping ??= this.#stopAll();
-    if (this.#stopOptions.force) void this.#forceInProgress();
-    return this.#stopping;
+    if (this.#stopOptions.force) return this.destroy();
+    return this.#lifecycle.shutdown(this.#stopOptions.timeoutMs, (c) => this.#stopAll(c));
+  }
+
+  /**
+   * Stops everything at once: every consumer and producer is destroyed (handlers' signals abort,
+   * unsettled messages are delivered again later, sends in flight reject with `CLOSED`). During a
+   * graceful shutdown, ends it now; its promise, returned here, resolves as soon as everything closed.
+   * Never rejects.
+   */
+  destroy(): Promise<void> {
+    this.#requested.resolve();
+    return this.#lifecycle.destroy((c) => this.#stopAll(c));
   }
 
   /**
@@ -286,15 +318,16 @@ export class Registry {
   }
 
   /**
-   * Wires SIGINT and SIGTERM (or `signals`) to `shutdownAll()`; a second signal forces it. Returns the
-   * function that removes the handlers. Opt-in: the registry never touches process signals by itself.
+   * Wires SIGINT and SIGTERM (or `signals`) to `shutdownAll()`; a second signal forces it
+   * ({@link Registry.destroy}: a graceful shutdown in progress ends at once). Returns the function that
+   * removes the handlers. Opt-in: the registry never touches process signals by itself.
    */
   handleShutdownSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
     let count = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
       count++;
       this.#logger.info('shutdown signal received', { signal: sig, count });
-      void this.shutdownAll(count > 1 ? { force: true } : {});
+      void (count > 1 ? this.destroy() : this.shutdownAll());
     };
     for (const s of signals) process.on(s, onSignal);
     return () => {
@@ -316,28 +349,27 @@ export class Registry {
       if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs >= 0)) {
         throw new RocketMQError('timeoutMs must be a non-negative number', 'INVALID_ARGUMENT');
       }
-      if (this.#stopping === undefined) this.#stopOptions.timeoutMs = options.timeoutMs;
+      if (this.#lifecycle.open) this.#stopOptions.timeoutMs = options.timeoutMs;
     }
     if (options.force === true) this.#stopOptions.force = true;
   }
 
-  async #forceInProgress(): Promise<void> {
-    await Promise.all([...this.#consumers.values()].map((c) => c.close(0)));
-  }
-
-  async #stopAll(): Promise<void> {
-    const { timeoutMs, force } = this.#stopOptions;
-    const budget = force ? 0 : timeoutMs;
-    const endAt = this.#clock.now() + budget;
+  async #stopAll(closing: Closing): Promise<void> {
+    const force = (): void => {
+      for (const c of this.#consumers.values()) void c.close(0);
+      for (const p of this.#producers) void p.destroy();
+    };
+    if (closing.forced) force();
+    else closing.signal.addEventListener('abort', force, { once: true });
     this.#logger.info('stopping all consumers and producers', {
       consumers: this.#consumers.size,
       producers: this.#producers.size,
-      timeoutMs: budget,
+      timeoutMs: closing.remaining(),
     });
     // Consumers first: their handlers may still send through the producers while draining.
-    await Promise.all([...this.#consumers.values()].map((c) => c.close(budget)));
-    const left = Math.max(0, endAt - this.#clock.now());
-    await Promise.all([...this.#producers].map((p) => p.close(this.#stopOptions.force ? 0 : left)));
+    await Promise.all([...this.#consumers.values()].map((c) => c.close(closing.remaining())));
+    await Promise.all([...this.#producers].map((p) => p.close(closing.remaining())));
+    closing.signal.removeEventListener('abort', force);
     this.#scheduler.close();
     this.#logger.info('all consumers and producers stopped');
   }

@@ -6,8 +6,10 @@
  * `shutdown()` was called, with `CLOSED`. `start()` and `shutdown()` are idempotent and coalesce
  * concurrent calls; `await using producer = new Producer(...)` shuts down at scope exit.
  *
- * `shutdown({ timeoutMs })` stops accepting sends, waits (bounded) for sends in flight, aborts the rest
- * (`CLOSED`), then shuts the client core down (termination notices, telemetry, channels).
+ * `shutdown({ timeoutMs })` stops accepting sends, waits (bounded) for sends in flight, then shuts the
+ * client core down (termination notices, telemetry, channels), all within the bound; calls still in
+ * flight when the bound is reached reject with `CLOSED`. `destroy()` does the same without waiting, and
+ * ends a graceful shutdown in progress at once (see `internal/lifecycle.ts`).
  *
  * A send: validation (nothing is sent for an invalid message) → the publish span (`client-telemetry.ts`)
  * → trace properties from that span → route (cached) →
@@ -21,7 +23,8 @@
 import { RocketMQError } from '../errors.js';
 import { createDeadline, linkSignals } from '../internal/abort.js';
 import type { BackoffPolicy, RandomSource } from '../internal/backoff.js';
-import { keepAliveUntilSettled } from '../internal/keep-alive.js';
+import { type Closing, Lifecycle } from '../internal/lifecycle.js';
+import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { type MessageInit, type PreparedMessage, validateMessage } from '../model/message.js';
 import { MessageIdGenerator } from '../model/message-id.js';
@@ -129,13 +132,10 @@ export class Producer {
   readonly #logger: Logger;
   readonly #telemetry: ClientTelemetry;
   readonly #random: RandomSource;
-  readonly #stopper = new AbortController();
-  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #lifecycle: Lifecycle;
   /** Where each receipt's message was accepted (EndTransaction goes there). */
   readonly #acceptedBy = new WeakMap<SendReceipt, RouteQueue['endpoints']>();
-  #closing = false;
   #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
   #probe: TaskHandle | undefined;
   #throttle: { readonly from: BackoffPolicy; readonly policy: BackoffPolicy } | undefined;
 
@@ -174,6 +174,13 @@ export class Producer {
         : new RocketMQError(e.message, 'INVALID_ARGUMENT', { cause: e });
     }
     this.#logger = this.#core.logger;
+    this.#lifecycle = new Lifecycle({
+      scheduler: this.#core.scheduler,
+      clock: this.#core.clock,
+      resources: this.#core.resources,
+      closedError: closedError,
+      onStepError: (err) => this.#logger.warn('producer shutdown step failed', { err }),
+    });
     this.#telemetry = new ClientTelemetry(
       { clientId: this.#core.clientId, namespace: o.namespace },
       this.#core.clock,
@@ -212,7 +219,7 @@ export class Producer {
    * `TOPIC_NOT_FOUND`, `UNAUTHORIZED`…).
    */
   start(options: ProducerStartOptions = {}): Promise<void> {
-    if (this.#closing) return Promise.reject(new RocketMQError('The producer was shut down', 'CLOSED'));
+    if (!this.#lifecycle.open) return Promise.reject(closedError());
     if (this.#core.state === 'running') return Promise.resolve();
     this.#starting ??= (async () => {
       await this.#core.start(options);
@@ -229,8 +236,24 @@ export class Producer {
 
   /** Shuts down (see the module documentation). Idempotent; never rejects. */
   shutdown(options: ProducerShutdownOptions = {}): Promise<void> {
-    this.#stopping ??= keepAliveUntilSettled(this.#shutdown(options.timeoutMs ?? 5_000));
-    return this.#stopping;
+    return this.#lifecycle.shutdown(options.timeoutMs ?? 5_000, (c) => this.#shutdown(c));
+  }
+
+  /**
+   * Shuts down without waiting: sends in flight reject with `CLOSED` at once. During a graceful
+   * shutdown, ends it now. Never rejects.
+   */
+  destroy(): Promise<void> {
+    return this.#lifecycle.destroy((c) => this.#shutdown(c));
+  }
+
+  /**
+   * The resources the producer holds (timers, channels, calls, streams, keep-alive); all 0 once its
+   * shutdown resolved.
+   * @internal For leak tests.
+   */
+  resources(): ResourceSnapshot {
+    return this.#core.resources.snapshot();
   }
 
   /** `await using producer = new Producer(…)`: {@link Producer.shutdown} at scope exit. */
@@ -335,7 +358,7 @@ export class Producer {
         this.#core.rpc,
         this.#core.accessPoint,
         { topic, recallHandle, namespace: this.#options.namespace },
-        { signal: linkSignals(opts.signal, this.#stopper.signal), timeoutMs: opts.timeoutMs },
+        { signal: linkSignals(opts.signal, this.#lifecycle.signal), timeoutMs: opts.timeoutMs },
       );
     });
   }
@@ -345,7 +368,7 @@ export class Producer {
    * reach the transaction checker).
    */
   beginTransaction(): Transaction {
-    if (this.#closing) throw new RocketMQError('The producer was shut down', 'CLOSED');
+    this.#lifecycle.assertOpen('The producer was shut down');
     return new Transaction({
       sendHalf: (message, options) =>
         this.#track(async () => {
@@ -381,7 +404,7 @@ export class Producer {
     return this.#isolation.probe((e) =>
       sendHeartbeat(this.#core.rpc, e, this.#core.settings.current, {
         timeoutMs: this.#core.requestTimeoutMs,
-        signal: this.#stopper.signal,
+        signal: this.#lifecycle.signal,
       }),
     );
   }
@@ -389,14 +412,7 @@ export class Producer {
   // ── internals ──────────────────────────────────────────────────────────────
 
   #track<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#closing) return Promise.reject(new RocketMQError('The producer was shut down', 'CLOSED'));
-    const p = run();
-    this.#inflight.add(p);
-    const forget = (): void => {
-      this.#inflight.delete(p);
-    };
-    p.then(forget, forget);
-    return p;
+    return this.#lifecycle.track(run);
   }
 
   async #ready(): Promise<void> {
@@ -406,9 +422,7 @@ export class Producer {
       await this.#starting;
       return;
     }
-    if (state === 'stopping' || state === 'stopped') {
-      throw new RocketMQError('The producer was shut down', 'CLOSED');
-    }
+    if (state === 'stopping' || state === 'stopped') throw closedError();
     throw new RocketMQError(
       state === 'failed' ? 'The producer failed to start' : 'The producer is not started: call start() first',
       'INVALID_STATE',
@@ -468,7 +482,7 @@ export class Producer {
   async #send(plan: SendPlan, opts: SendOptions, op: SendOperation): Promise<SentEntry> {
     const core = this.#core;
     const deadline = createDeadline(core.clock, opts.timeoutMs);
-    const signal = linkSignals(opts.signal, this.#stopper.signal);
+    const signal = linkSignals(opts.signal, this.#lifecycle.signal);
     // A cached route needs no await (sends run only once the core is running, see #ready).
     const route =
       core.routes.peek(plan.topic) ??
@@ -553,7 +567,7 @@ export class Producer {
       throw new RocketMQError('the receipt has no transaction id', 'INVALID_TRANSACTION_ID');
     }
     const deadline = createDeadline(core.clock, opts.timeoutMs);
-    const signal = linkSignals(opts.signal, this.#stopper.signal);
+    const signal = linkSignals(opts.signal, this.#lifecycle.signal);
     const transactionId = receipt.transactionId;
     await runWithRetry({
       candidates: [endpoints],
@@ -616,7 +630,7 @@ export class Producer {
           source: 'server-check',
           traceContext: view.traceContext,
         },
-        { timeoutMs: this.#core.requestTimeoutMs, signal: this.#stopper.signal },
+        { timeoutMs: this.#core.requestTimeoutMs, signal: this.#lifecycle.signal },
       );
       this.#logger.debug('transaction check resolved', { transactionId: command.transactionId, result });
     } catch (err) {
@@ -627,21 +641,15 @@ export class Producer {
     }
   }
 
-  async #shutdown(timeoutMs: number): Promise<void> {
-    this.#closing = true;
+  async #shutdown(closing: Closing): Promise<void> {
     this.#probe?.cancel();
-    const deadline = createDeadline(this.#core.clock, timeoutMs);
-    if (this.#inflight.size > 0) {
-      const settled = Promise.allSettled([...this.#inflight]);
-      let timer: TaskHandle | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = this.#core.scheduler.after(deadline.remaining(), resolve, { name: 'shutdown-drain' });
-      });
-      await Promise.race([settled, bound]);
-      timer?.cancel();
-    }
-    this.#stopper.abort(new RocketMQError('The producer was shut down', 'CLOSED'));
-    await this.#core.shutdown({ timeoutMs: Math.max(0, deadline.remaining()) });
+    // Sends in flight get the bound; the lifecycle rejects those still running when it is reached.
+    await closing.drainCalls();
+    await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
     this.#isolation.clear();
   }
+}
+
+function closedError(message = 'The producer was shut down'): RocketMQError {
+  return new RocketMQError(message, 'CLOSED');
 }

@@ -18,9 +18,12 @@
  *   one promise. On failure everything is released and the state is `failed`. A first `UNAVAILABLE`
  *   from the access point is followed by one TLS/plaintext probe (`rpc/transport-probe.ts`); a mismatch
  *   fails the start at once with a non-retriable `UNAVAILABLE` instead of retrying to the settings bound.
- * - `shutdown({ timeoutMs })`: idempotent (shared promise): stop heartbeats and refreshes,
+ * - `shutdown({ timeoutMs, signal })`: idempotent (shared promise): stop heartbeats and refreshes,
  *   NotifyClientTermination to every endpoint in parallel (bounded; one failure never stops the rest),
- *   half-close the telemetry streams, close channels, close the scheduler.
+ *   half-close the telemetry streams, close channels, close the scheduler. `signal` (or `destroy()`)
+ *   cuts the graceful part short: notices in flight are cancelled and streams cancelled at once.
+ * - `resources`: the core's timers, channels, calls and streams (see `resource-count.ts`); all zero
+ *   once the shutdown resolved.
  * - Lost settings: a heartbeat answered 40015 (the server restarted or expired us) re-sends the
  *   settings at once instead of waiting for the telemetry reconnect backoff.
  * - Half-open connections: after 2 consecutive heartbeat timeouts to an endpoint its channel is
@@ -40,6 +43,7 @@ import {
   type RandomSource,
 } from '../internal/backoff.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import { ResourceCount, type ResourceSnapshot } from '../internal/resource-count.js';
 import { Scheduler } from '../internal/scheduler.js';
 import type { TimerApi } from '../internal/timers.js';
 import { childLogger, defaultLogger, type Logger, safeLogger } from '../observability/logger.js';
@@ -192,6 +196,8 @@ export interface StartOptions {
 export interface ShutdownOptions {
   /** Bound of the graceful part (termination notices, stream half-close). @defaultValue 5000 */
   timeoutMs?: number | undefined;
+  /** Aborting it ends the graceful part at once (as {@link ClientCore.destroy}). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -237,7 +243,11 @@ export class ClientCore {
   readonly rpc: RpcClient;
   readonly routes: RouteCache;
   readonly heartbeat: Heartbeat;
+  /** The core's resources in use (timers, channels, calls, streams); its client's keep-alive too. */
+  readonly resources = new ResourceCount();
   readonly #options: ClientCoreOptions;
+  /** Aborted by `destroy()` or a shutdown's `signal`: the graceful part ends at once. */
+  readonly #force = new AbortController();
   readonly #random: RandomSource;
   readonly #events: TypedEmitter<ClientCoreEvents>;
   readonly #sessions = new Map<string, TelemetrySession>();
@@ -283,6 +293,7 @@ export class ClientCore {
     });
     this.scheduler = new Scheduler({
       timers: options.timers,
+      resources: this.resources,
       onError: (err, { name }) => this.logger.warn('scheduled task failed', { task: name, err }),
     });
     this.pool = new ChannelPool({
@@ -294,6 +305,7 @@ export class ClientCore {
       logger: this.logger,
       createClient: options.createGrpcClient,
       random: this.#random,
+      resources: this.resources,
     });
     this.rpc = new RpcClient({
       pool: this.pool,
@@ -434,8 +446,27 @@ export class ClientCore {
    * promise, which never rejects.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { signal } = options;
+    if (signal !== undefined) {
+      if (signal.aborted) this.#force.abort(signal.reason);
+      else signal.addEventListener('abort', () => this.#force.abort(signal.reason), { once: true });
+    }
     this.#stopping ??= this.#shutdown(options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
     return this.#stopping;
+  }
+
+  /**
+   * Shuts down without a graceful part; during a shutdown, ends its graceful part now. Returns the
+   * shutdown's promise; never rejects.
+   */
+  destroy(): Promise<void> {
+    this.#force.abort(new RocketMQError('The client was destroyed', 'CLOSED'));
+    return this.shutdown({ timeoutMs: 0 });
+  }
+
+  /** A snapshot of {@link ClientCore.resources}. */
+  resourceSnapshot(): ResourceSnapshot {
+    return this.resources.snapshot();
   }
 
   /** `await using core = new ClientCore(...)` shuts it down at scope exit. */
@@ -588,7 +619,7 @@ export class ClientCore {
     if (this.#state.t === 'failed' || this.#state.t === 'stopped') return;
     const notify = this.#state.t !== 'created';
     this.#transition({ t: 'stopping' });
-    const deadline = createDeadline(this.clock, timeoutMs);
+    const deadline = createDeadline(this.clock, this.#force.signal.aborted ? 0 : timeoutMs);
     await this.#release(deadline, notify ? [...this.#sessions.values()].map((x) => x.endpoints) : []);
     this.#transition({ t: 'stopped' });
     this.logger.info('client stopped');
@@ -601,9 +632,12 @@ export class ClientCore {
     await Promise.all(
       notify.map(async (e) => {
         const timeoutMs = attemptTimeout(this.requestTimeoutMs, deadline);
-        if (timeoutMs <= 0) return;
+        if (timeoutMs <= 0 || this.#force.signal.aborted) return;
         try {
-          await sendClientTermination(this.rpc, e, this.settings.current, { timeoutMs });
+          await sendClientTermination(this.rpc, e, this.settings.current, {
+            timeoutMs,
+            signal: this.#force.signal,
+          });
         } catch (err) {
           this.logger.debug('termination notice failed', {
             endpoints: endpointKey(e),
@@ -612,8 +646,10 @@ export class ClientCore {
         }
       }),
     );
-    const grace = Math.min(1_000, deadline.remaining());
-    await Promise.all([...this.#sessions.values()].map((s) => s.close({ timeoutMs: grace })));
+    const grace = this.#force.signal.aborted ? 0 : Math.min(1_000, deadline.remaining());
+    await Promise.all(
+      [...this.#sessions.values()].map((s) => s.close({ timeoutMs: grace, signal: this.#force.signal })),
+    );
     for (const unsubscribe of this.#sessionUnsubscribers.values()) unsubscribe();
     this.#sessionUnsubscribers.clear();
     this.pool.close();

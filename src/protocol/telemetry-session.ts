@@ -34,6 +34,7 @@ import {
   type TelemetryCommand,
   TelemetryCommandSchema,
 } from '../gen/apache/rocketmq/v2/service_pb.js';
+import { linkSignals } from '../internal/abort.js';
 import {
   type BackoffPolicy,
   backoffDelay,
@@ -341,15 +342,16 @@ export class TelemetrySession {
   /**
    * Closes the session: half-closes a live stream and waits up to `timeoutMs` (default 1 s) for the
    * server to complete it, then cancels it (a stream that never answered with Settings is cancelled at
-   * once); clears every timer; fails pending waiters with `CLOSED`.
+   * once); clears every timer; fails pending waiters with `CLOSED`. `signal` ends the wait early (the
+   * stream is cancelled then), also when it aborts after the close began.
    * Idempotent (concurrent calls share one promise).
    */
-  close(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeoutMs ?? 1_000);
+  close(options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 1_000, options.signal);
     return this.#closing;
   }
 
-  async #close(graceMs: number): Promise<void> {
+  async #close(graceMs: number, signal: AbortSignal | undefined): Promise<void> {
     const prev = this.#state;
     this.#transition({ t: 'closed' });
     this.#rejectWaiters(new RocketMQError('The telemetry session is closed', 'CLOSED'));
@@ -362,7 +364,7 @@ export class TelemetrySession {
       const stopSleep = new AbortController();
       await Promise.race([
         prev.stream.done,
-        this.#scheduler.sleep(graceMs, stopSleep.signal).catch(() => {}),
+        this.#scheduler.sleep(graceMs, linkSignals(stopSleep.signal, signal)).catch(() => {}),
       ]);
       stopSleep.abort();
       prev.stream.cancel();

@@ -286,7 +286,11 @@ export class RpcClient {
         reject(this.#mapError(err, signal, requestId, path, endpoints));
         return;
       }
-      unwatch = whenAborted(signal, () => call?.cancel());
+      // A cancelled call holds nothing any more (its status arrives later): released at once.
+      unwatch = whenAborted(signal, () => {
+        call?.cancel();
+        finish();
+      });
     });
   }
 
@@ -322,14 +326,19 @@ export class RpcClient {
     const { metadata, requestId } =
       this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
-    const lease = this.#pool.acquire(endpoints);
+    const lease = this.#pool.acquire(endpoints, 'stream');
     const path = pathOf(method);
     let call: grpc.ClientReadableStream<MessageShape<O>>;
-    const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => call.cancel() });
+    const queue = new AsyncQueue<MessageShape<O>>({ onReturn: () => cancel() });
     let unwatch = noAbortWatch;
     const finish = (): void => {
       unwatch();
       lease.release();
+    };
+    // A cancelled stream holds nothing any more (its status arrives later): released at once.
+    const cancel = (): void => {
+      call.cancel();
+      finish();
     };
     try {
       call = lease.client.makeServerStreamRequest(
@@ -351,10 +360,10 @@ export class RpcClient {
       queue.fail(this.#mapError(err, signal, requestId, path, endpoints));
     });
     call.on('status', finish);
-    unwatch = whenAborted(signal, () => call.cancel());
+    unwatch = whenAborted(signal, cancel);
     return {
       requestId,
-      cancel: () => call.cancel(),
+      cancel,
       [Symbol.asyncIterator]: () => queue,
     };
   }
@@ -373,7 +382,7 @@ export class RpcClient {
     const { metadata, requestId } =
       this.#credentials === undefined ? this.#headers(undefined) : await this.#prepare();
     if (signal?.aborted) throw abortedError(signal, requestId);
-    const lease = this.#pool.acquire(endpoints);
+    const lease = this.#pool.acquire(endpoints, 'stream');
     const path = pathOf(method);
     let call: grpc.ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
     try {
@@ -543,6 +552,9 @@ class BidiCallImpl<I extends DescMessage, O extends DescMessage> implements Bidi
     if (this.finished) return;
     this.#cancelled = true;
     this.#call.cancel();
+    // A cancelled stream holds nothing any more (its status arrives later): released at once.
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#lease.release();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<MessageShape<O>> {

@@ -15,6 +15,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { RocketMQError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import type { ResourceCount } from '../internal/resource-count.js';
 import type { Scheduler, TaskHandle } from '../internal/scheduler.js';
 import { type Logger, noopLogger } from '../observability/logger.js';
 import { type Endpoints, endpointKey, shuffleEndpoints, toGrpcTarget } from './endpoints.js';
@@ -150,6 +151,8 @@ export interface ChannelPoolOptions {
    * @defaultValue `Math.random`
    */
   random?: (() => number) | undefined;
+  /** Counts open channels (`channels`) and leases in use (`calls`, `streams`). */
+  resources?: ResourceCount | undefined;
 }
 
 /** A channel borrowed for one call; `release()` must be called exactly once when the call ends. */
@@ -177,6 +180,7 @@ export class ChannelPool {
   readonly #createClient: GrpcClientFactory;
   readonly #idleTask: TaskHandle | undefined;
   readonly #random: () => number;
+  readonly #resources: ResourceCount | undefined;
   #closed = false;
 
   constructor(options: ChannelPoolOptions = {}) {
@@ -188,6 +192,7 @@ export class ChannelPool {
     this.#logger = options.logger ?? noopLogger;
     this.#createClient = options.createClient ?? defaultFactory;
     this.#random = options.random ?? Math.random;
+    this.#resources = options.resources;
     this.#idleTask = options.scheduler?.every(
       options.idleCheckIntervalMs ?? DEFAULT_IDLE_CHECK_INTERVAL_MS,
       () => this.closeIdle(),
@@ -211,11 +216,12 @@ export class ChannelPool {
   }
 
   /**
-   * Borrows the channel of `endpoints` (creating it on first use) for one call.
+   * Borrows the channel of `endpoints` (creating it on first use) for one call; `kind` says whether the
+   * call is a unary call or a stream (for the resource counts).
    *
    * @throws RocketMQError `CLOSED` after {@link ChannelPool.close}.
    */
-  acquire(endpoints: Endpoints): ChannelLease {
+  acquire(endpoints: Endpoints, kind: 'call' | 'stream' = 'call'): ChannelLease {
     if (this.#closed) throw new RocketMQError('The channel pool is closed', 'CLOSED');
     const key = endpointKey(endpoints);
     let entry = this.#entries.get(key);
@@ -224,17 +230,21 @@ export class ChannelPool {
       const client = this.#createClient(target, this.#credentials, this.#options);
       entry = { key, client, active: 0, lastUsed: this.#clock.monotonic() };
       this.#entries.set(key, entry);
+      this.#resources?.add('channels');
       this.#logger.debug('channel created', { endpoints: key, target });
     }
     const leased = entry;
     leased.active += 1;
     leased.lastUsed = this.#clock.monotonic();
+    const counted = kind === 'stream' ? 'streams' : 'calls';
+    this.#resources?.add(counted);
     let released = false;
     return {
       client: leased.client,
       release: () => {
         if (released) return;
         released = true;
+        this.#resources?.remove(counted);
         leased.active = Math.max(0, leased.active - 1);
         leased.lastUsed = this.#clock.monotonic();
       },
@@ -274,7 +284,10 @@ export class ChannelPool {
   }
 
   #closeEntry(entry: Entry, reason: string): void {
-    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    if (this.#entries.get(entry.key) === entry) {
+      this.#entries.delete(entry.key);
+      this.#resources?.remove('channels');
+    }
     try {
       entry.client.close();
     } catch (err) {

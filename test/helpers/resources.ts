@@ -1,13 +1,20 @@
 /**
- * Leak checks: count the process's active resources (handles, timers, sockets) before a test and assert
- * that no more are left after shutdown.
+ * Leak checks: count the process's active resources (handles, sockets, ref'd timers) AND the library's
+ * own (every client's timers, channels, calls, streams and keep-alive handles, from
+ * `src/internal/resource-count.ts`: the library's timers are unref'd, so the process view cannot see
+ * them) before a test, and assert that no more are left after shutdown.
  */
 import assert from 'node:assert/strict';
+import { libraryResources } from '../../src/internal/resource-count.js';
 
-/** Active resources by kind. */
+/** Prefix of the library's own counts in {@link resources}. */
+export const LIBRARY_PREFIX = 'rocketmq:';
+
+/** Active resources by kind: the process's, then the library's (keys prefixed `rocketmq:`). */
 export function resources(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  for (const [kind, n] of Object.entries(libraryResources.snapshot())) counts.set(LIBRARY_PREFIX + kind, n);
   return counts;
 }
 
