@@ -119,6 +119,13 @@ export interface PushConsumerStats {
 
 const RECEIVE_BACKOFF = exponentialBackoff({ initialMs: 1_000, maxMs: 10_000, multiplier: 2, jitter: 0.2 });
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/**
+ * Longest long poll a push consumer asks for (the server's setting when shorter; 5 s is also the Apache
+ * proxy's minimum). A stop waits for the polls in flight to end on their own (see `process-queue.ts`),
+ * so this bounds how long a switch-off or shutdown waits for them: one idle ReceiveMessage per queue
+ * every 5 s is the price.
+ */
+const MAX_PUSH_LONG_POLLING_MS = 5_000;
 /** The broker serves at most 32 messages per receive. */
 const MAX_BATCH = 32;
 
@@ -243,7 +250,7 @@ export class PushConsumer {
       receiveBackoff: options.receiveBackoff ?? RECEIVE_BACKOFF,
       limits: () => this.#limits(),
       receive: (queue, filter, batchSize, attemptId, signal) => {
-        const longPollingTimeoutMs = core.settings.current.longPollingTimeoutMs;
+        const longPollingTimeoutMs = this.#longPollingMs();
         const op = telemetry.startReceive(queue.topic, queue.endpoints.addresses[0], 'root');
         return receiveCall(
           core,
@@ -268,6 +275,9 @@ export class PushConsumer {
         );
       },
       track: (view, queue) => this.#leases.track(view, queue.endpoints),
+      release: async (queue, views) => {
+        await Promise.all(views.map((v) => this.#settler.release(this.#leases.track(v, queue.endpoints))));
+      },
       deliver: (queue, leases) => {
         const service = this.#service;
         if (service === undefined) return Promise.resolve();
@@ -417,7 +427,7 @@ export class PushConsumer {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
       this.#queues.delete(key);
       this.#receivedByStopped += pq.received;
-      void pq.stop();
+      void pq.stop(this.#receiveDrainMs());
       this.#core.logger.info('queue unassigned', { queue: key });
     }
     for (const [key, q] of wanted) {
@@ -439,6 +449,15 @@ export class PushConsumer {
         Math.min(MAX_BATCH, this.#o.maxMessagesPerReceive, this.#core.settings.current.receiveBatchSize),
       ),
     };
+  }
+
+  #longPollingMs(): number {
+    return Math.min(this.#core.settings.current.longPollingTimeoutMs, MAX_PUSH_LONG_POLLING_MS);
+  }
+
+  /** How long a receive in flight may take to end on its own: its long poll and the request time. */
+  #receiveDrainMs(): number {
+    return this.#longPollingMs() + this.#core.requestTimeoutMs;
   }
 
   #retryPolicy(): RetryPolicy {
@@ -492,11 +511,13 @@ export class PushConsumer {
     // A start in progress finishes (or fails) first, so nothing starts behind our back.
     if (this.#starting !== undefined) await this.#within(this.#starting, left());
     const queues = [...this.#queues.values()];
-    await Promise.all(queues.map((q) => q.stop()));
-    // Messages not yet started go back at once; listeners in progress get the rest of the bound.
+    // Receives in flight end on their own within the bound (what they bring is released), so none
+    // strands a message; messages not yet started go back at once; listeners in progress get the
+    // rest of the bound.
+    const receives = Promise.all(queues.map((q) => q.stop(Math.min(left(), this.#receiveDrainMs()))));
     const unstarted = this.#service?.stop() ?? [];
     const releases = Promise.all(unstarted.map((l) => this.#settler.release(l)));
-    const drained = Promise.all([releases, this.#service?.idle()]);
+    const drained = Promise.all([receives, releases, this.#service?.idle()]);
     if (!(await this.#within(drained, left()))) {
       const reason = new RocketMQError('The consumer is shutting down', 'CLOSED');
       this.#leases.interruptAll(reason);
