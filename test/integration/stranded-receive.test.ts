@@ -79,8 +79,13 @@ describe('stopping a consumer strands nothing (real proxy)', () => {
       );
       const ms = Math.round(performance.now() - sentAt);
       const h = handled.find((x) => x.body === 'racing')!;
-      t.diagnostic(`handled by ${h.by} (attempt ${h.attempt}) ${ms} ms after the send; stop took ${Math.round(stopMs)} ms`);
-      assert.ok(ms < BOUND_MS, `the message came ${ms} ms after the send (invisible duration ${INVISIBLE_MS} ms)`);
+      t.diagnostic(
+        `handled by ${h.by} (attempt ${h.attempt}) ${ms} ms after the send; stop took ${Math.round(stopMs)} ms`,
+      );
+      assert.ok(
+        ms < BOUND_MS,
+        `the message came ${ms} ms after the send (invisible duration ${INVISIBLE_MS} ms)`,
+      );
       assert.equal(handled.filter((x) => x.body === 'racing').length, 1, 'handled once');
     });
   }
