@@ -109,6 +109,7 @@ export interface SimpleConsumerShutdownOptions {
 }
 
 const DEFAULT_AWAIT_DURATION_MS = 30_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 /** The Apache proxy's lower clamp of long polling (`grpcClientConsumerMinLongPollingTimeoutMillis`). */
 const PROXY_MIN_LONG_POLLING_MS = 5_000;
 const DEFAULT_ITERATOR_BATCH = 16;
@@ -142,8 +143,10 @@ export class SimpleConsumer {
   readonly #minInvisibleMs: number;
   readonly #retryBackoff: BackoffPolicy;
   readonly #random: RandomSource;
-  /** Aborted when shutdown begins: interrupts receives and iterator sleeps. */
+  /** Aborted when shutdown begins: no new receive; interrupts iterator sleeps. */
   readonly #closer = new AbortController();
+  /** Receives in flight: their cancel, and when the broker ends their long poll. */
+  readonly #receives = new Map<AbortController, number>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #telemetry: ClientTelemetry;
   #stopping: Promise<void> | undefined;
@@ -229,8 +232,11 @@ export class SimpleConsumer {
   }
 
   /**
-   * Shuts down: interrupts receives in flight, waits (bounded) for acks in flight, then closes the
-   * client. Idempotent; never rejects.
+   * Shuts down: refuses new calls; a receive in flight may end on its own within the bound and what it
+   * brings is released (ChangeInvisibleDuration 0; its caller gets `CLOSED`) — cancelling it could
+   * leave a message the broker had just handed out invisible for its whole invisible duration —, then
+   * it is cancelled; waits (bounded) for acks in flight, then closes the client. Idempotent; never
+   * rejects.
    */
   shutdown(options: SimpleConsumerShutdownOptions = {}): Promise<void> {
     this.#stopping ??= keepAliveUntilSettled(this.#shutdown(options.timeoutMs));
@@ -463,8 +469,12 @@ export class SimpleConsumer {
         }
         continue;
       }
-      for (const m of messages) {
-        if (stop.aborted) return;
+      for (const [i, m] of messages.entries()) {
+        if (stop.aborted) {
+          // Not yet yielded: handed back rather than left invisible.
+          await this.#track(this.#release(messages.slice(i)));
+          return;
+        }
         yield m;
       }
     }
@@ -477,7 +487,12 @@ export class SimpleConsumer {
     invisibleDurationMs: number,
     options: { signal?: AbortSignal; timeoutMs?: number },
   ): Promise<MessageView[]> {
-    const signal = linkSignals(options.signal, this.#closer.signal);
+    const cancel = new AbortController();
+    const signal = linkSignals(options.signal, cancel.signal);
+    this.#receives.set(
+      cancel,
+      this.#core.clock.now() + Math.max(this.awaitDurationMs, PROXY_MIN_LONG_POLLING_MS),
+    );
     try {
       const topics = [...this.#subscriptions.keys()];
       await this.#ensureRoutes(topics, signal);
@@ -512,11 +527,34 @@ export class SimpleConsumer {
         throw err;
       });
       op.succeed(result.messages);
+      if (this.#closer.signal.aborted) {
+        await this.#release(result.messages);
+        throw closedError();
+      }
       return result.messages;
     } catch (err) {
       if (this.#closer.signal.aborted) throw closedError(err);
       throw RocketMQError.from(err);
+    } finally {
+      this.#receives.delete(cancel);
     }
+  }
+
+  /** Makes messages visible again at once (best effort: a failure leaves them to their invisible duration). */
+  async #release(views: readonly MessageView[]): Promise<void> {
+    await Promise.all(
+      views.map(async (v) => {
+        try {
+          const endpoints = this.#endpointsOf(v);
+          await changeInvisibleCall(this.#core, endpoints, v, 0, { timeoutMs: this.#core.requestTimeoutMs });
+        } catch (err) {
+          this.#core.logger.warn(
+            'release at shutdown failed; the message comes back after its invisible duration',
+            { messageId: v.messageId, err: RocketMQError.from(err) },
+          );
+        }
+      }),
+    );
   }
 
   /** Fetches the routes of topics not in the cache yet (in parallel). */
@@ -567,9 +605,28 @@ export class SimpleConsumer {
   }
 
   async #shutdown(timeoutMs: number | undefined): Promise<void> {
+    const clock = this.#core.clock;
+    const bound =
+      timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs >= 0
+        ? timeoutMs
+        : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const endAt = clock.now() + bound;
     this.#closer.abort(closedError());
-    // Receives end at once (their streams are cancelled); acks in flight get to finish.
-    await Promise.allSettled([...this.#inFlight]);
-    await this.#core.shutdown(timeoutMs === undefined ? {} : { timeoutMs });
+    // A receive whose long poll ends within the bound ends on its own (what it brings is released);
+    // the others are cancelled now, and any still open at the bound then. Acks in flight get to finish.
+    const cancelAll = (late: number): void => {
+      for (const [cancel, pollEnd] of this.#receives) if (pollEnd > late) cancel.abort(closedError());
+    };
+    cancelAll(endAt);
+    const timer = new AbortController();
+    const atBound = (): void => cancelAll(Number.NEGATIVE_INFINITY);
+    if (bound > 0) this.#core.scheduler.sleep(bound, timer.signal).then(atBound, atBound);
+    try {
+      await Promise.allSettled([...this.#inFlight]);
+    } finally {
+      timer.abort();
+    }
+    const left = Math.max(0, endAt - clock.now());
+    await this.#core.shutdown({ timeoutMs: Math.max(left, Math.min(bound, 1_000)) });
   }
 }
