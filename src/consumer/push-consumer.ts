@@ -145,6 +145,8 @@ export class PushConsumer {
   readonly #settler: Settler;
   readonly #permits: Semaphore;
   readonly #queues = new Map<string, ProcessQueue>();
+  /** Unassigned queues whose receive in flight has not ended yet. */
+  readonly #draining = new Set<Promise<void>>();
   readonly #closer = new AbortController();
   readonly #consumeHost: ConsumeHost;
   readonly #queueHost: ProcessQueueHost;
@@ -427,7 +429,8 @@ export class PushConsumer {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
       this.#queues.delete(key);
       this.#receivedByStopped += pq.received;
-      void pq.stop(this.#receiveDrainMs());
+      const drained = pq.stop(this.#receiveDrainMs()).finally(() => this.#draining.delete(drained));
+      this.#draining.add(drained);
       this.#core.logger.info('queue unassigned', { queue: key });
     }
     for (const [key, q] of wanted) {
@@ -514,7 +517,10 @@ export class PushConsumer {
     // Receives in flight end on their own within the bound (what they bring is released), so none
     // strands a message; messages not yet started go back at once; listeners in progress get the
     // rest of the bound.
-    const receives = Promise.all(queues.map((q) => q.stop(Math.min(left(), this.#receiveDrainMs()))));
+    const receives = Promise.all([
+      ...queues.map((q) => q.stop(Math.min(left(), this.#receiveDrainMs()))),
+      ...this.#draining,
+    ]);
     const unstarted = this.#service?.stop() ?? [];
     const releases = Promise.all(unstarted.map((l) => this.#settler.release(l)));
     const drained = Promise.all([receives, releases, this.#service?.idle()]);
