@@ -130,8 +130,10 @@ async function main(): Promise<void> {
   );
   const receiptsJob = managedHealth().consumers.find((c) => c.jobName === 'receipts');
   log(`"payments" charged order-4 and order-5 and sent their receipts; "receipts" is ${receiptsJob?.state}`);
+  // Its session may still be "stopping": the long poll it had open ends on its own (at most 5 s) and
+  // hands back what it took, so nothing is handled and nothing is left invisible.
   expect(
-    receiptsJob?.state === 'off' && receipts.items.length === 4,
+    receiptsJob?.state !== 'running' && receipts.items.length === 4,
     'while off, "receipts" handled nothing',
   );
   const onAt = Date.now();

@@ -9,6 +9,16 @@
  * A receive attempt id is reused after a failed or empty receive and renewed after a non-empty one
  * (so the broker can serve the same FIFO batch again after a lost response).
  *
+ * Stopping never strands a message. A long poll cancelled by the client keeps waiting inside the
+ * broker: measured on RocketMQ 5.4.0, a message that arrives after the cancel reached the proxy is
+ * popped anyway, and the proxy, failing to write it, makes it visible again after 1 s (it was
+ * received again as attempt 2 about 3.1–3.7 s after it was sent); a message the proxy wrote just
+ * before the cancel arrived stays invisible for the whole invisible duration (20 s asked: received
+ * again 22.0–22.1 s later, attempt 2). So {@link ProcessQueue.stop} does not cancel the receive in
+ * flight: it lets it end on its own (push long polls are short) up to a bound, and hands what it
+ * brings to {@link ProcessQueueHost.release} (ChangeInvisibleDuration 0) instead of the listener.
+ * Only a receive still open at the bound is cancelled.
+ *
  * @packageDocumentation
  */
 
@@ -42,6 +52,11 @@ export interface ProcessQueueHost {
   /** Starts the lease of a received message. */
   track(view: MessageView, queue: RouteQueue): Lease;
   /**
+   * Gives back a batch that arrived after {@link ProcessQueue.stop} (visible again at once). Resolves
+   * when the broker answered (or the release gave up).
+   */
+  release(queue: RouteQueue, views: readonly MessageView[]): Promise<void>;
+  /**
    * Hands a received batch over. Concurrent consumption returns at once; FIFO returns when the whole
    * batch is settled (the broker serves the queue's next messages only then).
    */
@@ -61,7 +76,10 @@ export class ProcessQueue {
   readonly filter: FilterSpec;
   readonly key: string;
   readonly #host: ProcessQueueHost;
+  /** Aborted by stop(): no new receive. */
   readonly #stop = new AbortController();
+  /** Aborted at the stop bound: cancels the receive in flight. */
+  readonly #cancel = new AbortController();
   #count = 0;
   #bytes = 0;
   #room: Deferred<void> | undefined;
@@ -100,12 +118,35 @@ export class ProcessQueue {
     this.#loop ??= this.#run();
   }
 
-  /** Stops receiving (a receive in flight is cancelled) and waits for the loop to end. */
-  async stop(): Promise<void> {
-    if (!this.#stop.signal.aborted)
+  /**
+   * Stops receiving and waits for the loop to end. A receive in flight may end on its own for up to
+   * `drainMs` (what it brings is released); then it is cancelled. `drainMs` 0 cancels it at once.
+   */
+  async stop(drainMs = 0): Promise<void> {
+    if (!this.#stop.signal.aborted) {
       this.#stop.abort(new RocketMQError('The process queue stopped', 'CLOSED'));
+    }
     this.#room?.resolve();
-    await this.#loop;
+    const bound = new AbortController();
+    if (drainMs > 0) {
+      this.#host.scheduler.sleep(drainMs, bound.signal).then(
+        () => this.#cancelReceive(),
+        () => this.#cancelReceive(),
+      );
+    } else {
+      this.#cancelReceive();
+    }
+    try {
+      await this.#loop;
+    } finally {
+      bound.abort();
+    }
+  }
+
+  #cancelReceive(): void {
+    if (!this.#cancel.signal.aborted) {
+      this.#cancel.abort(new RocketMQError('The process queue stopped', 'CLOSED'));
+    }
   }
 
   /** A message of this queue was settled (or given up): frees its cache space. */
@@ -140,7 +181,7 @@ export class ProcessQueue {
       const size = Math.max(1, Math.min(batchSize, count - this.#count));
       let views: MessageView[];
       try {
-        views = await this.#host.receive(this.queue, this.filter, size, attemptId, signal);
+        views = await this.#host.receive(this.queue, this.filter, size, attemptId, this.#cancel.signal);
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
@@ -155,6 +196,11 @@ export class ProcessQueue {
         continue;
       }
       if (views.length === 0) continue;
+      if (signal.aborted) {
+        // Stopped while this receive was open: the batch goes back instead of to the listener.
+        await this.#host.release(this.queue, views);
+        break;
+      }
       attemptId = randomUUID();
       this.#received += views.length;
       const leases = views.map((v) => {

@@ -122,6 +122,13 @@ export interface PushConsumerStats {
 
 const RECEIVE_BACKOFF = exponentialBackoff({ initialMs: 1_000, maxMs: 10_000, multiplier: 2, jitter: 0.2 });
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/**
+ * Longest long poll a push consumer asks for (the server's setting when shorter; 5 s is also the Apache
+ * proxy's minimum). A stop waits for the polls in flight to end on their own (see `process-queue.ts`),
+ * so this bounds how long a switch-off or shutdown waits for them: one idle ReceiveMessage per queue
+ * every 5 s is the price.
+ */
+const MAX_PUSH_LONG_POLLING_MS = 5_000;
 /** The broker serves at most 32 messages per receive. */
 const MAX_BATCH = 32;
 
@@ -141,6 +148,8 @@ export class PushConsumer {
   readonly #settler: Settler;
   readonly #permits: Semaphore;
   readonly #queues = new Map<string, ProcessQueue>();
+  /** Unassigned queues whose receive in flight has not ended yet. */
+  readonly #draining = new Set<Promise<void>>();
   readonly #closer = new AbortController();
   readonly #consumeHost: ConsumeHost;
   readonly #queueHost: ProcessQueueHost;
@@ -258,7 +267,7 @@ export class PushConsumer {
       receiveBackoff: options.receiveBackoff ?? RECEIVE_BACKOFF,
       limits: () => this.#limits(),
       receive: (queue, filter, batchSize, attemptId, signal) => {
-        const longPollingTimeoutMs = core.settings.current.longPollingTimeoutMs;
+        const longPollingTimeoutMs = this.#longPollingMs();
         const op = telemetry.startReceive(queue.topic, queue.endpoints.addresses[0], 'root');
         return receiveCall(
           core,
@@ -283,6 +292,9 @@ export class PushConsumer {
         );
       },
       track: (view, queue) => this.#leases.track(view, queue.endpoints),
+      release: async (queue, views) => {
+        await Promise.all(views.map((v) => this.#settler.release(this.#leases.track(v, queue.endpoints))));
+      },
       deliver: (queue, leases) => {
         const service = this.#service;
         if (service === undefined) return Promise.resolve();
@@ -441,7 +453,8 @@ export class PushConsumer {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
       this.#queues.delete(key);
       this.#receivedByStopped += pq.received;
-      void pq.stop();
+      const drained = pq.stop(this.#receiveDrainMs()).finally(() => this.#draining.delete(drained));
+      this.#draining.add(drained);
       this.#core.logger.info('queue unassigned', { queue: key });
     }
     for (const [key, q] of wanted) {
@@ -463,6 +476,15 @@ export class PushConsumer {
         Math.min(MAX_BATCH, this.#o.maxMessagesPerReceive, this.#core.settings.current.receiveBatchSize),
       ),
     };
+  }
+
+  #longPollingMs(): number {
+    return Math.min(this.#core.settings.current.longPollingTimeoutMs, MAX_PUSH_LONG_POLLING_MS);
+  }
+
+  /** How long a receive in flight may take to end on its own: its long poll and the request time. */
+  #receiveDrainMs(): number {
+    return this.#longPollingMs() + this.#core.requestTimeoutMs;
   }
 
   #retryPolicy(): RetryPolicy {
@@ -493,13 +515,19 @@ export class PushConsumer {
     // A start in progress finishes (or fails) first, so nothing starts behind our back.
     if (this.#starting !== undefined) await closing.within(this.#starting);
     const queues = [...this.#queues.values()];
-    // The receive loops end (their receives are cancelled), within the bound.
-    await closing.within(Promise.all(queues.map((q) => q.stop())));
-    // Messages not yet started go back at once; listeners in progress get the rest of the bound.
+    // Receives in flight end on their own within the bound (what they bring is released), so none
+    // strands a message; messages not yet started go back at once; listeners in progress get the
+    // rest of the bound.
+    const receives = Promise.all([
+      ...queues.map((q) => q.stop(Math.min(closing.remaining(), this.#receiveDrainMs()))),
+      ...this.#draining,
+    ]);
     const unstarted = this.#service?.stop() ?? [];
     const releases = Promise.all(unstarted.map((l) => this.#settler.release(l)));
-    const drained = Promise.all([releases, this.#service?.idle()]);
+    const drained = Promise.all([receives, releases, this.#service?.idle()]);
     if (!(await closing.within(drained))) {
+      // Forced (destroy() or the bound): receives still open are cancelled now.
+      for (const q of queues) void q.stop(0);
       const reason = closedError('The consumer is shutting down');
       this.#leases.interruptAll(reason);
       this.#core.logger.warn(

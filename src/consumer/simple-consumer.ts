@@ -147,9 +147,11 @@ export class SimpleConsumer {
   readonly #minInvisibleMs: number;
   readonly #retryBackoff: BackoffPolicy;
   readonly #random: RandomSource;
-  /** Aborted when shutdown begins: interrupts receives and iterator sleeps. */
+  /** Aborted when shutdown begins: no new receive; interrupts iterator sleeps. */
   readonly #closer = new AbortController();
   readonly #lifecycle: Lifecycle;
+  /** Receives in flight: their cancel, and when the broker ends their long poll. */
+  readonly #receives = new Map<AbortController, number>();
   readonly #telemetry: ClientTelemetry;
 
   /**
@@ -240,8 +242,11 @@ export class SimpleConsumer {
   }
 
   /**
-   * Shuts down: interrupts receives in flight, waits for acks in flight, then closes the client, all
-   * within `timeoutMs`; calls still in flight then reject with `CLOSED`. Idempotent; never rejects.
+   * Shuts down: refuses new calls; a receive in flight may end on its own within the bound and what it
+   * brings is released (ChangeInvisibleDuration 0; its caller gets `CLOSED`) — cancelling it could
+   * leave a message the broker had just handed out invisible for its whole invisible duration —, then
+   * it is cancelled; waits (bounded) for acks in flight, then closes the client, all within
+   * `timeoutMs`; calls still in flight then reject with `CLOSED`. Idempotent; never rejects.
    */
   shutdown(options: SimpleConsumerShutdownOptions = {}): Promise<void> {
     return this.#lifecycle.shutdown(options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, (c) =>
@@ -495,8 +500,12 @@ export class SimpleConsumer {
         }
         continue;
       }
-      for (const m of messages) {
-        if (stop.aborted) return;
+      for (const [i, m] of messages.entries()) {
+        if (stop.aborted) {
+          // Not yet yielded: handed back rather than left invisible.
+          await this.#release(messages.slice(i), this.#lifecycle.signal);
+          return;
+        }
         yield m;
       }
     }
@@ -509,7 +518,12 @@ export class SimpleConsumer {
     invisibleDurationMs: number,
     options: { signal?: AbortSignal; timeoutMs?: number },
   ): Promise<MessageView[]> {
-    const signal = linkSignals(options.signal, this.#closer.signal);
+    const cancel = new AbortController();
+    const signal = linkSignals(options.signal, cancel.signal);
+    this.#receives.set(
+      cancel,
+      this.#core.clock.now() + Math.max(this.awaitDurationMs, PROXY_MIN_LONG_POLLING_MS),
+    );
     try {
       const topics = [...this.#subscriptions.keys()];
       await this.#ensureRoutes(topics, signal);
@@ -544,11 +558,37 @@ export class SimpleConsumer {
         throw err;
       });
       op.succeed(result.messages);
+      if (this.#closer.signal.aborted) {
+        await this.#release(result.messages, this.#lifecycle.signal);
+        throw closedError();
+      }
       return result.messages;
     } catch (err) {
       if (this.#closer.signal.aborted) throw closedError(err);
       throw RocketMQError.from(err);
+    } finally {
+      this.#receives.delete(cancel);
     }
+  }
+
+  /** Makes messages visible again at once (best effort: a failure leaves them to their invisible duration). */
+  async #release(views: readonly MessageView[], signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      views.map(async (v) => {
+        try {
+          const endpoints = this.#endpointsOf(v);
+          await changeInvisibleCall(this.#core, endpoints, v, 0, {
+            timeoutMs: this.#core.requestTimeoutMs,
+            signal,
+          });
+        } catch (err) {
+          this.#core.logger.warn(
+            'release at shutdown failed; the message comes back after its invisible duration',
+            { messageId: v.messageId, err: RocketMQError.from(err) },
+          );
+        }
+      }),
+    );
   }
 
   /** Fetches the routes of topics not in the cache yet (in parallel). */
@@ -595,8 +635,22 @@ export class SimpleConsumer {
 
   async #shutdown(closing: Closing): Promise<void> {
     this.#closer.abort(closedError());
-    // Receives end at once (their streams are cancelled); acks in flight get the rest of the bound.
-    await closing.drainCalls();
+    // A receive whose long poll ends within the bound ends on its own (what it brings is released);
+    // the others are cancelled now, and any still open when the shutdown is forced. Acks in flight get
+    // the rest of the bound.
+    const endAt = this.#core.clock.now() + closing.remaining();
+    const cancelAll = (late: number): void => {
+      for (const [cancel, pollEnd] of this.#receives) if (pollEnd > late) cancel.abort(closedError());
+    };
+    cancelAll(endAt);
+    const onForce = (): void => cancelAll(Number.NEGATIVE_INFINITY);
+    if (closing.signal.aborted) onForce();
+    else closing.signal.addEventListener('abort', onForce, { once: true });
+    try {
+      await closing.drainCalls();
+    } finally {
+      closing.signal.removeEventListener('abort', onForce);
+    }
     await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
   }
 }

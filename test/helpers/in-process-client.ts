@@ -113,6 +113,8 @@ export interface ReceiveSpec {
   /** gRPC deadline of the call (real time). */
   deadlineMs?: number;
   brokerName?: string;
+  /** Cancels the call (it then rejects with CANCELLED). */
+  signal?: AbortSignal;
 }
 
 export interface ReceiveResult {
@@ -197,6 +199,7 @@ export class TestClient {
     method: DescMethodServerStreaming<I, O>,
     init: MessageInitShape<I>,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<MessageShape<O>[]> {
     const req = create(method.input, init);
     return new Promise((resolve, reject) => {
@@ -212,6 +215,7 @@ export class TestClient {
       call.on('data', (f: MessageShape<O>) => frames.push(f));
       call.on('error', reject);
       call.on('end', () => resolve(frames));
+      signal?.addEventListener('abort', () => call.cancel(), { once: true });
     });
   }
 
@@ -256,6 +260,7 @@ export class TestClient {
         attemptId: spec.attemptId,
       },
       spec.deadlineMs ?? 15_000,
+      spec.signal,
     );
     let status: Status | undefined;
     const messages: Message[] = [];

@@ -472,6 +472,38 @@ describe('PushConsumer: shutdown', () => {
     assert.equal(s.fx.broker.stats().telemetryStreams, 0);
   });
 
+  test('a message taken by the receive in flight as shutdown begins is handed back, not stranded: the next consumer gets it at once', async (t) => {
+    const a = recorder();
+    const s = await setup(t, a.listener, { queues: 1 });
+    await drive(s.time, () => s.fx.broker.stats().waitingReceives === 1, 'the long poll parked');
+    const sentAt = s.time.now();
+    // The broker pops the message for the parked poll and writes it while the shutdown starts: a cancel
+    // would lose that race and leave the message invisible for the whole 30 s invisible duration.
+    await s.send({ body: 'racing' });
+    const stopping = s.consumer.shutdown({ timeoutMs: 30_000 });
+    await drive(s.time, () => s.consumer.state === 'stopped', 'stopped', { maxVirtualMs: 10_000 });
+    await stopping;
+    if (a.calls.length === 0) {
+      assert.equal(s.consumer.stats().released, 1, 'released by the shutdown');
+      assert.equal(s.fx.broker.stats().inflight, 0, 'visible again at once');
+    }
+    const b = recorder();
+    const next = new PushConsumer({
+      endpoints: s.fx.broker.endpoint,
+      consumerGroup: s.group,
+      subscriptions: { [s.topic]: '*' },
+      listener: b.listener,
+      clock: s.time,
+      timers: s.time,
+    });
+    t.after(() => next.shutdown({ timeoutMs: 0 }));
+    await next.start();
+    await drive(s.time, () => a.calls.length + b.calls.length === 1, 'handled by one of them', {
+      maxVirtualMs: 5_000,
+    });
+    assert.ok(s.time.now() - sentAt < 5_000, `handled ${s.time.now() - sentAt} virtual ms after the send`);
+  });
+
   test('a shutdown bound reached aborts the listener signal; the message is delivered again later', async (t) => {
     const r = recorder(() => true);
     const s = await setup(t, r.listener, { queues: 1, consumer: { invisibleDurationMs: 10_000 } });

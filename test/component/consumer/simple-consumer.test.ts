@@ -398,7 +398,9 @@ describe('SimpleConsumer long polling, abort and shutdown', () => {
     ac.abort();
     await rejectsWith(pending, 'ABORTED');
     assert.ok(performance.now() - started < 2_000, 'returned long before the 20 s poll');
-    await until(() => s.fx.broker.stats().waitingReceives === 0, 5_000, 'broker to drop the poll');
+    // The stream is gone; the pop itself goes on inside the broker until its polling time ends, as the
+    // proxy's does.
+    await until(() => s.fx.broker.stats().receiveStreams === 0, 5_000, 'broker to drop the call');
   });
 
   test('a receive with an already-aborted signal sends nothing', async (t) => {
@@ -428,6 +430,26 @@ describe('SimpleConsumer long polling, abort and shutdown', () => {
     const id = await s.send({ body: 'late' });
     const [v] = await pending;
     assert.equal(v?.messageId, id);
+  });
+
+  test('shutdown lets a receive whose poll ends within the bound finish and hands back what it brings (CLOSED to its caller)', async (t) => {
+    const s = await setup(t);
+    const pending = s.consumer.receive(1, 30_000);
+    await until(() => s.fx.broker.stats().waitingReceives === 1, 5_000, 'receive to park');
+    const stopping = s.consumer.shutdown();
+    // Sent as the consumer stops: a cancelled receive would leave it to the broker (nacked for 1 s, or
+    // invisible for 30 s when the answer was already on its way).
+    await s.send({ body: 'racing' });
+    await rejectsWith(pending, 'CLOSED');
+    await stopping;
+    assert.equal(s.fx.broker.stats().inflight, 0, 'visible again at once');
+    const c = s.fx.client();
+    await c.consumerSession(s.group, [s.topic]);
+    const got = await c.receive({ group: s.group, topic: s.topic });
+    assert.deepEqual(
+      got.messages.map((m) => Buffer.from(m.body).toString()),
+      ['racing'],
+    );
   });
 
   test('shutdown interrupts receives in flight (CLOSED) and leaves no handles', async (t) => {

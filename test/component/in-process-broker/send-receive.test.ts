@@ -339,6 +339,30 @@ describe('long polling', () => {
     assert.equal(got.deliveryTimestamp, true);
   });
 
+  test('a cancelled receive keeps polling like the proxy: what it pops after the cancel is nacked and comes back 1 s later as attempt 2', async (t) => {
+    const fx = await startBroker(t, { fakeTime: true });
+    const topic = uniqueName('lp-cancel');
+    fx.broker.createTopic(topic);
+    const c = await consumer(fx, 'g', topic);
+    const cancel = new AbortController();
+    const pending = c.receive({ group: 'g', topic, longPollMs: 20_000, signal: cancel.signal });
+    await until(() => fx.broker.stats().waitingReceives === 1, 5000, 'receive to park');
+    cancel.abort();
+    await assert.rejects(pending);
+    await until(() => fx.broker.stats().receiveStreams === 0, 5000, 'the cancel to reach the broker');
+    assert.equal(fx.broker.stats().waitingReceives, 1, 'the pop goes on inside the broker');
+    await c.send(message({ topic, body: 'after the cancel' }));
+    await until(() => fx.broker.stats().inflight === 1, 5000, 'the orphaned pop to take it');
+    assert.equal(fx.broker.stats().waitingReceives, 0);
+    fx.time!.advance(999);
+    const early = await c.receive({ group: 'g', topic });
+    assert.equal(early.messages.length, 0, 'still invisible just before 1 s');
+    fx.time!.advance(1);
+    const got = await c.receive({ group: 'g', topic });
+    assert.deepEqual(got.messages.map(text), ['after the cancel']);
+    assert.equal(got.messages[0]?.systemProperties?.deliveryAttempt, 2);
+  });
+
   test('a redelivery (invisibility expiry) wakes a parked receive', async (t) => {
     const fx = await startBroker(t, { fakeTime: true });
     const topic = uniqueName('lp3');

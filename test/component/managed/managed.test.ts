@@ -182,7 +182,9 @@ describe('managed consumers', () => {
 
     s.registry.setConsumerSwitch(s.config.jobName, false);
     assert.equal(s.registry.getConsumerSwitch(s.config.jobName), false);
-    await drive(s.time, () => job.state === 'off', 'off', { maxVirtualMs: 1_000 });
+    // The session ends when its receive in flight does (a push long poll lasts at most 5 s): it is
+    // not cancelled, so a message it brings is handed back rather than stranded.
+    await drive(s.time, () => job.state === 'off', 'off', { maxVirtualMs: 6_000 });
     assert.equal(s.fx.broker.stats().receiveStreams, 0, 'no receive open while off');
     await s.send({ body: 'while off' });
     s.time.advance(30_000);

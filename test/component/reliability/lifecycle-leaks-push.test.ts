@@ -34,7 +34,8 @@ async function heapAfterGc(): Promise<number> {
 
 describe('push-consumer lifecycle cycles leave nothing behind', () => {
   test(`F1 ${CYCLES} × (push consumer start, consume one message, shutdown)`, async (t) => {
-    const broker = await InProcessBroker.start({ longPollingMinMs: 0 });
+    // Push long polls of 200 ms (the server's setting): a graceful shutdown waits for the one in flight.
+    const broker = await InProcessBroker.start({ longPollingMinMs: 0, longPollingMaxMs: 200 });
     t.after(() => broker.shutdown());
     const topic = uniqueName('push-cycles');
     const group = uniqueName('push-cycles-g');
