@@ -40,19 +40,20 @@ async function main(): Promise<void> {
   });
   await producer.start();
 
-  // Recalled: due first, so it would arrive before the others if the recall did not work.
-  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 1_000 });
+  // Recalled: due first, so it would arrive before the others if the recall did not work. Recalled at
+  // once: a recall that reaches the broker after the message's time is refused.
+  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 1_500 });
+  expect(recalled.recallHandle !== undefined, 'the receipt of a delay message carries a recall handle');
+  const id = await producer.recallMessage(topic, recalled.recallHandle!);
+  expect(id === recalled.messageId, `recallMessage recalled ${id}`);
+
   const sentAt = Date.now();
   const inTwo = await producer.send({ topic, body: 'reminder in 2 s', delayMs: 2_000 });
   const atTime = new Date(sentAt + 2_500);
   const onTime = await producer.send({ topic, body: 'reminder at a time', deliveryTimestamp: atTime });
   log(
-    `sent 3 delay messages: ${recalled.messageId} (1 s), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
+    `sent 3 delay messages: ${recalled.messageId} (1.5 s, recalled), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
   );
-  expect(recalled.recallHandle !== undefined, 'the receipt of a delay message carries a recall handle');
-
-  const id = await producer.recallMessage(topic, recalled.recallHandle!);
-  expect(id === recalled.messageId, `recallMessage recalled ${id}`);
   const normal = await producer.send({ topic, body: 'not delayed' }).then(
     () => 'accepted',
     (e: unknown) => (e instanceof RocketMQError ? e.code : String(e)),
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   );
   expect(
     !got.some((g) => g.message.messageId === recalled.messageId),
-    'the recalled message was not delivered (it was due a second before the others)',
+    'the recalled message was not delivered (it was due before the others)',
   );
   await consumer.shutdown();
 }
