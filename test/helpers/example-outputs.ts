@@ -51,10 +51,11 @@ export const EXAMPLES: Record<string, readonly RegExp[]> = {
     /ok: order-4 \(rolled back by the checker\) was not delivered/,
   ],
   'simple-consumer': [
-    /received .*"resize" \(attempt 1\)/,
-    /ok: "resize" and "encode" acked with one ackAll/,
+    // A real broker may hand the three jobs over in another order: the example acks the first two.
+    /received "(resize|encode|upload)" \(attempt 1\), "(resize|encode|upload)" \(attempt 1\), "(resize|encode|upload)" \(attempt 1\)/,
+    /ok: "(resize|encode|upload)" and "(resize|encode|upload)" acked with one ackAll/,
     /ok: only the handed-back message came back, as delivery attempt 2/,
-    /extended "upload" by 60 s, then acked it with the new receipt handle/,
+    /extended "(resize|encode|upload)" by 60 s, then acked it with the new receipt handle/,
     /ok: the iterator yielded the 5 new messages once each/,
     /ok: the message with another tag was never delivered/,
   ],
