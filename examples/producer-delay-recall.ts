@@ -42,8 +42,8 @@ async function main(): Promise<void> {
 
   // Recalled at once, well before its time (a recall that reaches the broker after the message's time
   // is refused); the consumer keeps listening until a second past that time.
-  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 4_000 });
-  const recalledDue = Date.now() + 4_000;
+  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 8_000 });
+  const recalledDue = Date.now() + 8_000;
   expect(recalled.recallHandle !== undefined, 'the receipt of a delay message carries a recall handle');
   const id = await producer.recallMessage(topic, recalled.recallHandle!);
   expect(id === recalled.messageId, `recallMessage recalled ${id}`);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const atTime = new Date(sentAt + 2_500);
   const onTime = await producer.send({ topic, body: 'reminder at a time', deliveryTimestamp: atTime });
   log(
-    `sent 3 delay messages: ${recalled.messageId} (4 s, recalled), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
+    `sent 3 delay messages: ${recalled.messageId} (8 s, recalled), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
   );
   const normal = await producer.send({ topic, body: 'not delayed' }).then(
     () => 'accepted',
