@@ -9,7 +9,7 @@
  *   npx tsx examples/producer-delay-recall.ts   (in-process broker; ROCKETMQ_ENDPOINT=host:port for a real proxy)
  */
 import { type MessageView, Producer, PushConsumer, RocketMQError } from '../src/index.js';
-import { expect, Inbox, log, openBroker, runExample, uniqueName } from './support.js';
+import { expect, Inbox, log, openBroker, runExample, sleep, uniqueName } from './support.js';
 
 async function main(): Promise<void> {
   await using broker = await openBroker();
@@ -40,19 +40,21 @@ async function main(): Promise<void> {
   });
   await producer.start();
 
-  // Recalled: due first, so it would arrive before the others if the recall did not work.
-  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 1_000 });
+  // Recalled at once, well before its time (a recall that reaches the broker after the message's time
+  // is refused); the consumer keeps listening until a second past that time.
+  const recalled = await producer.send({ topic, body: 'recalled reminder', delayMs: 8_000 });
+  const recalledDue = Date.now() + 8_000;
+  expect(recalled.recallHandle !== undefined, 'the receipt of a delay message carries a recall handle');
+  const id = await producer.recallMessage(topic, recalled.recallHandle!);
+  expect(id === recalled.messageId, `recallMessage recalled ${id}`);
+
   const sentAt = Date.now();
   const inTwo = await producer.send({ topic, body: 'reminder in 2 s', delayMs: 2_000 });
   const atTime = new Date(sentAt + 2_500);
   const onTime = await producer.send({ topic, body: 'reminder at a time', deliveryTimestamp: atTime });
   log(
-    `sent 3 delay messages: ${recalled.messageId} (1 s), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
+    `sent 3 delay messages: ${recalled.messageId} (8 s, recalled), ${inTwo.messageId} (2 s), ${onTime.messageId} (at ${atTime.toISOString()})`,
   );
-  expect(recalled.recallHandle !== undefined, 'the receipt of a delay message carries a recall handle');
-
-  const id = await producer.recallMessage(topic, recalled.recallHandle!);
-  expect(id === recalled.messageId, `recallMessage recalled ${id}`);
   const normal = await producer.send({ topic, body: 'not delayed' }).then(
     () => 'accepted',
     (e: unknown) => (e instanceof RocketMQError ? e.code : String(e)),
@@ -79,9 +81,10 @@ async function main(): Promise<void> {
     arrival(onTime.messageId) >= atTime.getTime() - slack,
     '"reminder at a time" arrived no earlier than its time',
   );
+  await sleep(recalledDue + 1_000 - Date.now());
   expect(
-    !got.some((g) => g.message.messageId === recalled.messageId),
-    'the recalled message was not delivered (it was due a second before the others)',
+    !inbox.items.some((g) => g.message.messageId === recalled.messageId),
+    'the recalled message was not delivered (a second past its time)',
   );
   await consumer.shutdown();
 }

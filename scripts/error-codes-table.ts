@@ -62,6 +62,10 @@ const TEXT: Readonly<Record<ErrorCode, readonly [meaning: string, todo: string]>
     '`start()` got no Settings reply over the telemetry stream in time.',
     'Check that `endpoints` is a RocketMQ 5.x gRPC proxy (not the name server or the broker’s remoting port) and that it is not overloaded.',
   ],
+  RUNTIME_UNSUPPORTED: [
+    '`start()` found the JavaScript runtime without a feature the client needs; the message names each one (for example `node:http2` `connect`).',
+    'Run on a runtime from the README’s Runtimes table (Node.js ≥ 20, Bun, Deno).',
+  ],
   // ── broker status codes ──
   CODE_UNSPECIFIED: ['The broker answered without a status code.', 'Report it with `requestId`.'],
   MULTIPLE_RESULTS: [

@@ -84,6 +84,7 @@ export type BrokerErrorCode =
  * - `INTERNAL`: unexpected failure, including a bug in this library.
  * - `UNKNOWN_BROKER_CODE`: the broker answered with a status code this version does not know.
  * - `SETTINGS_TIMEOUT`: the broker did not answer the client's settings over telemetry in time.
+ * - `RUNTIME_UNSUPPORTED`: the JavaScript runtime lacks a feature the client needs (e.g. an HTTP/2 client).
  */
 export type ClientErrorCode =
   | 'INVALID_ARGUMENT'
@@ -95,7 +96,8 @@ export type ClientErrorCode =
   | 'UNAVAILABLE'
   | 'INTERNAL'
   | 'UNKNOWN_BROKER_CODE'
-  | 'SETTINGS_TIMEOUT';
+  | 'SETTINGS_TIMEOUT'
+  | 'RUNTIME_UNSUPPORTED';
 
 /** Every stable error code. */
 export type ErrorCode = BrokerErrorCode | ClientErrorCode;
@@ -188,6 +190,7 @@ const CLIENT_CODE_RETRIABLE: Readonly<Record<ClientErrorCode, boolean>> = Object
   INTERNAL: false,
   UNKNOWN_BROKER_CODE: false,
   SETTINGS_TIMEOUT: true,
+  RUNTIME_UNSUPPORTED: false,
 });
 
 const DEFAULT_RETRIABLE: ReadonlyMap<ErrorCode, boolean> = new Map<ErrorCode, boolean>([

@@ -58,6 +58,7 @@ import { createClientId } from '../rpc/client-id.js';
 import { type Endpoints, endpointKey, parseEndpoints } from '../rpc/endpoints.js';
 import type { ClientLanguage } from '../rpc/metadata.js';
 import { probeTransportMismatch, transportMismatchError } from '../rpc/transport-probe.js';
+import { runtimeSupportError } from '../rpc/runtime-support.js';
 import type { ClientCoreStateName } from './client-state.js';
 import { TypedEmitter } from './events.js';
 import { Heartbeat, type HeartbeatResult } from './heartbeat.js';
@@ -417,13 +418,14 @@ export class ClientCore {
    * Starts the client (see the module documentation). Concurrent calls share one promise; calling it
    * when running resolves at once.
    *
-   * @throws RocketMQError `INVALID_ARGUMENT` for malformed options (the state does not change);
+   * @throws RocketMQError `INVALID_ARGUMENT` for malformed options, `RUNTIME_UNSUPPORTED` on a runtime
+   * without what the client needs (the state does not change in either case);
    * `INVALID_STATE` after shutdown or a failed start; `SETTINGS_TIMEOUT`,
    * `UNAUTHORIZED` (or another broker code) from the settings handshake; route errors such as
    * `TOPIC_NOT_FOUND`; `ABORTED`/`TIMEOUT` from the options.
    */
   start(options: StartOptions = {}): Promise<void> {
-    const invalid = checkStartOptions(options);
+    const invalid = checkStartOptions(options) ?? runtimeSupportError();
     if (invalid !== undefined) return Promise.reject(invalid);
     const s = this.#state;
     if (s.t === 'running') return Promise.resolve();

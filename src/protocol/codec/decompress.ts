@@ -27,6 +27,7 @@
  */
 
 import * as zlib from 'node:zlib';
+import { inspectZstdFrames } from './zstd-frame.js';
 
 /** Formats recognised by {@link detectCompression}. */
 export type CompressionFormat = 'gzip' | 'zlib' | 'lz4' | 'zstd';
@@ -107,7 +108,18 @@ export function decompress(body: Uint8Array, options: DecompressOptions = {}): D
         if (zstd === undefined) {
           return { ok: false, format, error: `zstd unsupported on this Node (${process.version})` };
         }
-        return { ok: true, format, body: zstd(body, { maxOutputLength }) };
+        // The decoder returns what it has for a truncated frame instead of failing: check the frames first.
+        const frames = inspectZstdFrames(body);
+        if (!frames.ok) return { ok: false, format, error: frames.error };
+        const out = zstd(body, { maxOutputLength });
+        if (frames.contentSize !== undefined && out.length !== frames.contentSize) {
+          return {
+            ok: false,
+            format,
+            error: `zstd decoded ${out.length} bytes where the frames declare ${frames.contentSize}`,
+          };
+        }
+        return { ok: true, format, body: out };
       }
     }
   } catch (err) {
