@@ -179,6 +179,7 @@ describe('F5 parallel producers and consumer groups', () => {
       }),
     );
     await waitUntil(() => ledgers.every((l) => l.drained), 30_000, 'every group to ack every message');
+    const retriedSends = broker.stats().calls.SendMessage - PRODUCERS * PER_PRODUCER;
     const ms = performance.now() - started;
     stop.abort();
     await Promise.all(loops);
@@ -188,7 +189,13 @@ describe('F5 parallel producers and consumer groups', () => {
       assert.equal(r.ackedKeys, PRODUCERS * PER_PRODUCER, 'the union of handled ids is the set sent');
       assert.equal(r.foreign.length, 0);
       t.diagnostic(`${groups[i]}: duplicate rate ${((100 * r.duplicates) / r.deliveries).toFixed(2)} %`);
-      assert.equal(r.duplicates, 0, 'no fault, no redelivery');
+      assert.equal(r.redeliveries, 0, 'no fault, no redelivery');
+      // An extra stored copy comes only from a send retried after its answer came late (a loaded
+      // machine can stretch one past the request timeout): never more copies than retried attempts.
+      assert.ok(
+        r.duplicates <= retriedSends,
+        `${r.duplicates} extra copies, but only ${retriedSends} SendMessage retries`,
+      );
     }
     t.diagnostic(`${PRODUCERS * PER_PRODUCER} messages × 3 groups in ${ms.toFixed(0)} ms`);
   });
