@@ -1,15 +1,25 @@
 /**
  * At-least-once accounting for long runs, in preallocated typed arrays indexed by message sequence
  * number: its memory does not grow during the run, so it does not distort the RSS and heap figures the
- * soak is there to measure (the per-key ledger of the tests would keep ~1 KiB per message).
+ * soak is there to measure (the per-key ledger of the tests would keep ~1 KiB per message). One ledger
+ * per consumer group; the send outcomes are recorded in each.
  *
- * Same rules as test/helpers/at-least-once.ts: lost = sent OK but never acked; handled after ack = a
+ * Same rules as test/helpers/at-least-once.ts: lost = sent OK but never consumed; handled after ack = a
  * delivery of the same stored copy received after its ack returned OK (approximated here per message:
- * a delivery after an OK ack whose queue offset equals the acked one); duplicates are reported.
+ * a delivery after an OK ack whose queue offset equals the acked one); duplicates = deliveries beyond
+ * the first of each message. A message whose send failed (timed out: its outcome is unknown) may still
+ * have been stored: its deliveries are counted as `recovered`, never as lost.
+ *
+ * A delivery after a confirmed ack is excused, and counted apart, when the ack was confirmed within
+ * {@link ACK_LOSS_WINDOW_MS} before a SIGKILL of the broker: the broker writes pop acks and consumer
+ * offsets asynchronously (flushConsumerOffsetInterval = 5 s), so those acks can die with the JVM.
  */
 
 const SENT_OK = 1;
 const SENT_FAILED = 2;
+
+/** Acks confirmed this long before a broker SIGKILL may be lost with it. */
+export const ACK_LOSS_WINDOW_MS = 5_000;
 
 /** Final counts. */
 export interface SoakAccounting {
@@ -17,11 +27,23 @@ export interface SoakAccounting {
   readonly sentOk: number;
   readonly sentFailed: number;
   readonly deliveries: number;
+  /** Deliveries beyond the first of each message. */
   readonly duplicates: number;
+  /** Messages consumed (acked, or for a push consumer: listener returned success), sent OK. */
   readonly acked: number;
   readonly ackFailures: number;
+  /** Messages whose send failed but which were delivered anyway (stored before the failure). */
+  readonly recovered: number;
   readonly lost: number;
   readonly handledAfterAck: number;
+  /** Deliveries after an ack confirmed ≤ 5 s before a broker SIGKILL (see the module documentation). */
+  readonly afterAckExcused: number;
+  /**
+   * For the deliveries after an ack that are not excused: how long before the next kill the ack was
+   * confirmed (ms; -1 when no kill followed it), at most 20 of them. Tells a broker losing older acks
+   * from a ledger or client fault.
+   */
+  readonly afterAckAckToKillMs: readonly number[];
   readonly foreign: number;
 }
 
@@ -29,14 +51,18 @@ export class CompactLedger {
   readonly capacity: number;
   readonly #sent: Uint8Array;
   readonly #deliveries: Uint16Array;
-  readonly #ackedOffset: Float64Array; // queue offset of the acked copy + 1 (0 = not acked)
+  readonly #ackedOffset: Float64Array; // queue offset of the acked copy + 1 (0 = not consumed)
+  readonly #ackedAt: Float64Array; // performance.now() of the confirmed ack (0 = none confirmed)
+  readonly #kills: number[] = [];
   #sentCount = 0;
   #okCount = 0;
   #failed = 0;
   #deliveriesTotal = 0;
-  #ackedCount = 0;
+  #ackedOkCount = 0;
   #ackFailures = 0;
   #afterAck = 0;
+  #afterAckExcused = 0;
+  readonly #afterAckAges: number[] = [];
   #foreign = 0;
 
   constructor(capacity: number) {
@@ -44,6 +70,7 @@ export class CompactLedger {
     this.#sent = new Uint8Array(capacity);
     this.#deliveries = new Uint16Array(capacity);
     this.#ackedOffset = new Float64Array(capacity);
+    this.#ackedAt = new Float64Array(capacity);
   }
 
   /** Sequence numbers handed out (0-based). */
@@ -55,13 +82,14 @@ export class CompactLedger {
     return this.#okCount;
   }
 
+  /** Messages sent OK and consumed. */
   get ackedCount(): number {
-    return this.#ackedCount;
+    return this.#ackedOkCount;
   }
 
-  /** Sent OK and not acked yet. */
+  /** Sent OK and not consumed yet. */
   get lag(): number {
-    return this.#okCount - this.#ackedCount;
+    return this.#okCount - this.#ackedOkCount;
   }
 
   /** The next sequence number, or `undefined` when the capacity is used up. */
@@ -72,8 +100,16 @@ export class CompactLedger {
 
   sent(seq: number, ok: boolean): void {
     this.#sent[seq] = ok ? SENT_OK : SENT_FAILED;
-    if (ok) this.#okCount++;
-    else this.#failed++;
+    if (ok) {
+      this.#okCount++;
+      // The delivery can overtake the send's response.
+      if (this.#ackedOffset[seq] !== 0) this.#ackedOkCount++;
+    } else this.#failed++;
+  }
+
+  /** The broker was SIGKILLed at `at` (performance.now()). */
+  killed(at: number): void {
+    this.#kills.push(at);
   }
 
   /** A delivery of `seq` at `offset` (its stored copy). */
@@ -84,24 +120,40 @@ export class CompactLedger {
     }
     this.#deliveriesTotal++;
     if (this.#deliveries[seq]! < 65_535) this.#deliveries[seq]! += 1;
-    if (this.#ackedOffset[seq] === offset + 1) this.#afterAck++;
+    const at = this.#ackedAt[seq]!;
+    if (at !== 0 && this.#ackedOffset[seq] === offset + 1) {
+      if (this.#kills.some((k) => at <= k && at >= k - ACK_LOSS_WINDOW_MS)) this.#afterAckExcused++;
+      else {
+        this.#afterAck++;
+        const next = this.#kills.find((k) => k >= at);
+        if (this.#afterAckAges.length < 20) this.#afterAckAges.push(next === undefined ? -1 : Math.round(next - at));
+      }
+    }
   }
 
-  acked(seq: number, offset: number, ok: boolean): void {
+  /**
+   * The outcome of a consume: `confirmed` when the broker answered the ack OK (a SimpleConsumer's ack),
+   * `consumed` when the message is done but its ack is not reported per message (a PushConsumer's
+   * listener returned success; the consumer acks it in the background), `failed` when the ack failed.
+   */
+  acked(seq: number, offset: number, outcome: 'confirmed' | 'consumed' | 'failed'): void {
     if (!(seq >= 0 && seq < this.#sentCount)) return;
-    if (!ok) {
+    if (outcome === 'failed') {
       this.#ackFailures++;
       return;
     }
-    if (this.#ackedOffset[seq] === 0) this.#ackedCount++;
+    if (this.#ackedOffset[seq] === 0 && this.#sent[seq] === SENT_OK) this.#ackedOkCount++;
     this.#ackedOffset[seq] = offset + 1;
+    if (outcome === 'confirmed') this.#ackedAt[seq] = performance.now();
   }
 
   report(): SoakAccounting {
     let lost = 0;
     let duplicates = 0;
+    let recovered = 0;
     for (let i = 0; i < this.#sentCount; i++) {
       if (this.#sent[i] === SENT_OK && this.#ackedOffset[i] === 0) lost++;
+      if (this.#sent[i] === SENT_FAILED && this.#deliveries[i]! > 0) recovered++;
       if (this.#deliveries[i]! > 1) duplicates += this.#deliveries[i]! - 1;
     }
     return {
@@ -110,10 +162,13 @@ export class CompactLedger {
       sentFailed: this.#failed,
       deliveries: this.#deliveriesTotal,
       duplicates,
-      acked: this.#ackedCount,
+      acked: this.#ackedOkCount,
       ackFailures: this.#ackFailures,
+      recovered,
       lost,
       handledAfterAck: this.#afterAck,
+      afterAckExcused: this.#afterAckExcused,
+      afterAckAckToKillMs: [...this.#afterAckAges],
       foreign: this.#foreign,
     };
   }
