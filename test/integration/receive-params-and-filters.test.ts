@@ -138,7 +138,7 @@ describe('receive parameters and filters against a real RocketMQ 5.x proxy', () 
     assert.deepEqual(rBig.statuses, [20000]);
   });
 
-  test('A6 invisible duration: 9 999 ms, 12 h + 1 ms and -1 refused locally; the proxy refuses 9 999 ms and 12 h + 1 s with 40011 and takes 10 s and 12 h', async (t) => {
+  test('A6 invisible duration: 9 999 ms, 12 h + 1 ms and -1 refused locally; the proxy refuses 9 999 ms and 12 h + 1 s with 40011 and takes 10 s and 12 h; changeInvisibleDuration -1 / 12 h + 1 ms refused, 0 redelivers at once', async (t) => {
     if (!broker) return t.skip(skipReason);
     const s = await setup(t, 'a6-inv');
     await s.consumer.start();
@@ -164,6 +164,30 @@ describe('receive parameters and filters against a real RocketMQ 5.x proxy', () 
     assert.deepEqual(twelve.statuses, [20000]);
     assert.equal(twelve.messages, 1);
     assert.deepEqual(high, { statuses: [40011], messages: 0 });
+
+    // changeInvisibleDuration: -1 and 12 h + 1 ms refused locally; 0 makes the message visible at once.
+    const id = await s.send({ body: 'change' });
+    let v: MessageView | undefined;
+    for (let i = 0; i < 4 && !v; i++) v = (await s.consumer.receive(1, INVISIBLE_MS)).find((m) => m.messageId === id);
+    assert.ok(v, 'received');
+    for (const ms of [-1, H12 + 1]) {
+      await assert.rejects(
+        s.consumer.changeInvisibleDuration(v, ms),
+        (e: unknown) => e instanceof RocketMQError && e.code === 'INVALID_ARGUMENT',
+        `changeInvisibleDuration ${ms}`,
+      );
+    }
+    await s.consumer.changeInvisibleDuration(v, 0);
+    const started = performance.now();
+    let again: MessageView | undefined;
+    for (let i = 0; i < 2 && !again; i++)
+      again = (await s.consumer.receive(1, INVISIBLE_MS)).find((m) => m.messageId === id);
+    const ms = performance.now() - started;
+    assert.ok(again, 'delivered again after changeInvisibleDuration(0)');
+    assert.equal(again.deliveryAttempt, 2);
+    // At once: well inside the 10 s the first receive made it invisible for.
+    assert.ok(ms < INVISIBLE_MS - 2_000, `delivered again after ${ms.toFixed(0)} ms`);
+    await s.consumer.ack(again);
   });
 
   test('A6 a long poll over 20 s (25 s): the receive returns empty after the proxy\'s 20 s cap, without an error; the default await too', async (t) => {
