@@ -163,6 +163,13 @@ try {
       `accounting (${name}): sent ${a.sent} (ok ${a.sentOk}, failed ${a.sentFailed}) · deliveries ${a.deliveries} (duplicates ${a.duplicates}, bound ${bound}) · consumed ${a.acked} (ack failures ${a.ackFailures}) · recovered ${a.recovered} · lost ${a.lost} · handled after ack ${a.handledAfterAck} (excused by a kill ${a.afterAckExcused}${a.afterAckAckToKillMs.length > 0 ? `; unexcused acks confirmed ${a.afterAckAckToKillMs.join(', ')} ms before the next kill` : ''}) · foreign ${a.foreign}`,
     );
   line('SimpleConsumer group', result.accounting, result.duplicateBound.simple);
+  const diag = (name: string, a: typeof result.accounting) => {
+    if (a.lostSamples.length > 0) console.log(`lost (${name}, first 20): ${JSON.stringify(a.lostSamples)}`);
+    if (a.afterAckSamples.length > 0)
+      console.log(`handled after ack (${name}, first 20): ${JSON.stringify(a.afterAckSamples)}`);
+  };
+  diag('SimpleConsumer group', result.accounting);
+  if (result.pushAccounting) diag('PushConsumer group', result.pushAccounting);
   if (result.pushAccounting) line('PushConsumer group', result.pushAccounting, result.duplicateBound.push);
   const hs = result.samples.map((s) => s.handles);
   const loads = result.samples.map((s) => s.load1);

@@ -44,6 +44,13 @@ export interface SoakAccounting {
    * from a ledger or client fault.
    */
   readonly afterAckAckToKillMs: readonly number[];
+  /**
+   * At most 20 of each, for diagnosis: the lost messages (sequence number, send time in s since the
+   * ledger was created, deliveries seen) and the deliveries after an unexcused ack (sequence number, stored copy, ack
+   * and delivery times in s).
+   */
+  readonly lostSamples: readonly { seq: number; sentAtS: number; deliveries: number }[];
+  readonly afterAckSamples: readonly { seq: number; copy: number; ackedAtS: number; deliveredAtS: number }[];
   readonly foreign: number;
 }
 
@@ -63,6 +70,9 @@ export class CompactLedger {
   #afterAck = 0;
   #afterAckExcused = 0;
   readonly #afterAckAges: number[] = [];
+  readonly #afterAckSamples: { seq: number; copy: number; ackedAtS: number; deliveredAtS: number }[] = [];
+  readonly #sentAt: Float32Array; // seconds since creation, when the send was started
+  readonly #origin = performance.now();
   #foreign = 0;
 
   constructor(capacity: number) {
@@ -71,6 +81,7 @@ export class CompactLedger {
     this.#deliveries = new Uint16Array(capacity);
     this.#ackedOffset = new Float64Array(capacity);
     this.#ackedAt = new Float64Array(capacity);
+    this.#sentAt = new Float32Array(capacity);
   }
 
   /** Sequence numbers handed out (0-based). */
@@ -95,6 +106,7 @@ export class CompactLedger {
   /** The next sequence number, or `undefined` when the capacity is used up. */
   next(): number | undefined {
     if (this.#sentCount >= this.capacity) return undefined;
+    this.#sentAt[this.#sentCount] = (performance.now() - this.#origin) / 1000;
     return this.#sentCount++;
   }
 
@@ -127,6 +139,13 @@ export class CompactLedger {
         this.#afterAck++;
         const next = this.#kills.find((k) => k >= at);
         if (this.#afterAckAges.length < 20) this.#afterAckAges.push(next === undefined ? -1 : Math.round(next - at));
+        if (this.#afterAckSamples.length < 20)
+          this.#afterAckSamples.push({
+            seq,
+            copy: offset,
+            ackedAtS: Math.round((at - this.#origin) / 100) / 10,
+            deliveredAtS: Math.round((performance.now() - this.#origin) / 100) / 10,
+          });
       }
     }
   }
@@ -151,8 +170,12 @@ export class CompactLedger {
     let lost = 0;
     let duplicates = 0;
     let recovered = 0;
+    const lostSamples: { seq: number; sentAtS: number; deliveries: number }[] = [];
     for (let i = 0; i < this.#sentCount; i++) {
-      if (this.#sent[i] === SENT_OK && this.#ackedOffset[i] === 0) lost++;
+      if (this.#sent[i] === SENT_OK && this.#ackedOffset[i] === 0) {
+        lost++;
+        if (lostSamples.length < 20) lostSamples.push({ seq: i, sentAtS: Math.round(this.#sentAt[i]! * 10) / 10, deliveries: this.#deliveries[i]! });
+      }
       if (this.#sent[i] === SENT_FAILED && this.#deliveries[i]! > 0) recovered++;
       if (this.#deliveries[i]! > 1) duplicates += this.#deliveries[i]! - 1;
     }
@@ -169,6 +192,8 @@ export class CompactLedger {
       handledAfterAck: this.#afterAck,
       afterAckExcused: this.#afterAckExcused,
       afterAckAckToKillMs: [...this.#afterAckAges],
+      lostSamples,
+      afterAckSamples: [...this.#afterAckSamples],
       foreign: this.#foreign,
     };
   }
