@@ -29,6 +29,12 @@ export interface SoakAccounting {
   readonly deliveries: number;
   /** Deliveries beyond the first of each message. */
   readonly duplicates: number;
+  /**
+   * The part of `duplicates` that were first deliveries (attempt 1) of another stored copy: a send
+   * retried after its first attempt had been stored but not answered in time. The rest are
+   * redeliveries (attempt ≥ 2) of a copy that was not acked in time.
+   */
+  readonly storedCopies: number;
   /** Messages consumed (acked, or for a push consumer: listener returned success), sent OK. */
   readonly acked: number;
   readonly ackFailures: number;
@@ -68,6 +74,7 @@ export class CompactLedger {
   #ackedOkCount = 0;
   #ackFailures = 0;
   #afterAck = 0;
+  #storedCopies = 0;
   #afterAckExcused = 0;
   readonly #afterAckAges: number[] = [];
   readonly #afterAckSamples: { seq: number; copy: number; ackedAtS: number; deliveredAtS: number }[] = [];
@@ -124,13 +131,14 @@ export class CompactLedger {
     this.#kills.push(at);
   }
 
-  /** A delivery of `seq` at `offset` (its stored copy). */
-  handled(seq: number, offset: number): void {
+  /** A delivery of `seq` at `offset` (its stored copy); `attempt` is the broker's delivery attempt. */
+  handled(seq: number, offset: number, attempt: number): void {
     if (!(seq >= 0 && seq < this.#sentCount)) {
       this.#foreign++;
       return;
     }
     this.#deliveriesTotal++;
+    if (this.#deliveries[seq]! > 0 && attempt === 1) this.#storedCopies++;
     if (this.#deliveries[seq]! < 65_535) this.#deliveries[seq]! += 1;
     const at = this.#ackedAt[seq]!;
     if (at !== 0 && this.#ackedOffset[seq] === offset + 1) {
@@ -185,6 +193,7 @@ export class CompactLedger {
       sentFailed: this.#failed,
       deliveries: this.#deliveriesTotal,
       duplicates,
+      storedCopies: this.#storedCopies,
       acked: this.#ackedOkCount,
       ackFailures: this.#ackFailures,
       recovered,

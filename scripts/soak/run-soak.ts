@@ -202,7 +202,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         listener: (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
-          pushLedger.handled(seq, offset);
+          pushLedger.handled(seq, offset, v.deliveryAttempt);
           pushLedger.acked(seq, offset, 'consumed');
           return 'success';
         },
@@ -235,7 +235,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         batch.map(async (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
-          ledger.handled(seq, offset);
+          ledger.handled(seq, offset, v.deliveryAttempt);
           try {
             await c.ack(v);
             ledger.acked(seq, offset, 'confirmed');
@@ -422,7 +422,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (a.lost > 0) problems.push(`${name}: ${a.lost} messages sent OK never consumed`);
     if (a.handledAfterAck > 0) problems.push(`${name}: ${a.handledAfterAck} handled after their ack`);
     if (a.foreign > 0) problems.push(`${name}: ${a.foreign} foreign deliveries`);
-    if (a.duplicates > dupBound) problems.push(`${name}: ${a.duplicates} duplicates > bound ${dupBound}`);
+    // The bound covers what the injected faults can put back; without faults the duplicates come from
+    // the machine's load (send attempts and receives past their deadline) and are reported only.
+    if (o.faults && a.duplicates > dupBound)
+      problems.push(`${name}: ${a.duplicates} duplicates > bound ${dupBound}`);
   };
   if (!drained)
     problems.push(`${ledger.lag} + ${pushLedger.lag} messages not consumed when the drain ended`);
