@@ -160,7 +160,7 @@ try {
   });
   const line = (name: string, a: typeof result.accounting, bound: number) =>
     console.log(
-      `accounting (${name}): sent ${a.sent} (ok ${a.sentOk}, failed ${a.sentFailed}) · deliveries ${a.deliveries} (duplicates ${a.duplicates}: ${a.storedCopies} second stored copies, ${a.duplicates - a.storedCopies} redeliveries; bound ${result.faults.length > 0 ? bound : 'none without faults'}) · consumed ${a.acked} (ack failures ${a.ackFailures}) · recovered ${a.recovered} · lost ${a.lost} · handled after ack ${a.handledAfterAck} (excused by a kill ${a.afterAckExcused}${a.afterAckAckToKillMs.length > 0 ? `; unexcused acks confirmed ${a.afterAckAckToKillMs.join(', ')} ms before the next kill` : ''}) · foreign ${a.foreign}`,
+      `accounting (${name}): sent ${a.sent} (ok ${a.sentOk}, failed ${a.sentFailed}) · deliveries ${a.deliveries} (duplicates ${a.duplicates}: ${a.storedCopies} second stored copies, ${a.duplicates - a.storedCopies} redeliveries; bound ${result.faults.length > 0 ? bound : 'none without faults'}) · consumed ${a.acked} (ack failures ${a.ackFailures}; settled by an ack of unknown outcome ${a.ackUnknown}) · recovered ${a.recovered} · lost ${a.lost} · handled after ack ${a.handledAfterAck} (excused by a kill ${a.afterAckExcused}${a.afterAckAckToKillMs.length > 0 ? `; unexcused acks confirmed ${a.afterAckAckToKillMs.join(', ')} ms before the next kill` : ''}) · foreign ${a.foreign}`,
     );
   line('SimpleConsumer group', result.accounting, result.duplicateBound.simple);
   const diag = (name: string, a: typeof result.accounting) => {

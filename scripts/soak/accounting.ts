@@ -10,6 +10,10 @@
  * the first of each message. A message whose send failed (timed out: its outcome is unknown) may still
  * have been stored: its deliveries are counted as `recovered`, never as lost.
  *
+ * An ack that failed without the broker's own refusal (a timeout, a lost connection) may have been
+ * applied: as in the test ledger, a message whose last ack had such an unknown outcome and that is not
+ * delivered again counts as consumed (`ackUnknown`), not as lost; a later delivery reopens it.
+ *
  * A delivery after a confirmed ack is excused, and counted apart, when the ack was confirmed within
  * {@link ACK_LOSS_WINDOW_MS} before a SIGKILL of the broker: the broker writes pop acks and consumer
  * offsets asynchronously (flushConsumerOffsetInterval = 5 s), so those acks can die with the JVM.
@@ -38,6 +42,8 @@ export interface SoakAccounting {
   /** Messages consumed (acked, or for a push consumer: listener returned success), sent OK. */
   readonly acked: number;
   readonly ackFailures: number;
+  /** Messages settled only by an ack of unknown outcome that no redelivery followed (counted in `acked`). */
+  readonly ackUnknown: number;
   /** Messages whose send failed but which were delivered anyway (stored before the failure). */
   readonly recovered: number;
   readonly lost: number;
@@ -66,6 +72,7 @@ export class CompactLedger {
   readonly #deliveries: Uint16Array;
   readonly #ackedOffset: Float64Array; // queue offset of the acked copy + 1 (0 = not consumed)
   readonly #ackedAt: Float64Array; // performance.now() of the confirmed ack (0 = none confirmed)
+  readonly #ackUnknown: Uint8Array; // 1 = consumed only by an ack of unknown outcome, not delivered since
   readonly #kills: number[] = [];
   #sentCount = 0;
   #okCount = 0;
@@ -89,6 +96,7 @@ export class CompactLedger {
     this.#ackedOffset = new Float64Array(capacity);
     this.#ackedAt = new Float64Array(capacity);
     this.#sentAt = new Float32Array(capacity);
+    this.#ackUnknown = new Uint8Array(capacity);
   }
 
   /** Sequence numbers handed out (0-based). */
@@ -139,6 +147,12 @@ export class CompactLedger {
     }
     this.#deliveriesTotal++;
     if (this.#deliveries[seq]! > 0 && attempt === 1) this.#storedCopies++;
+    if (this.#ackUnknown[seq] === 1) {
+      // Delivered again: that ack was not applied; the message is open until acked again.
+      this.#ackUnknown[seq] = 0;
+      if (this.#ackedOffset[seq] !== 0 && this.#sent[seq] === SENT_OK) this.#ackedOkCount--;
+      this.#ackedOffset[seq] = 0;
+    }
     if (this.#deliveries[seq]! < 65_535) this.#deliveries[seq]! += 1;
     const at = this.#ackedAt[seq]!;
     if (at !== 0 && this.#ackedOffset[seq] === offset + 1) {
@@ -163,12 +177,15 @@ export class CompactLedger {
    * `consumed` when the message is done but its ack is not reported per message (a PushConsumer's
    * listener returned success; the consumer acks it in the background), `failed` when the ack failed.
    */
-  acked(seq: number, offset: number, outcome: 'confirmed' | 'consumed' | 'failed'): void {
+  acked(seq: number, offset: number, outcome: 'confirmed' | 'consumed' | 'failed' | 'unknown'): void {
     if (!(seq >= 0 && seq < this.#sentCount)) return;
-    if (outcome === 'failed') {
-      this.#ackFailures++;
-      return;
-    }
+    if (outcome === 'failed' || outcome === 'unknown') this.#ackFailures++;
+    if (outcome === 'failed') return;
+    if (outcome === 'unknown') {
+      // Only when nothing settled it for sure already.
+      if (this.#ackedOffset[seq] !== 0) return;
+      this.#ackUnknown[seq] = 1;
+    } else this.#ackUnknown[seq] = 0;
     if (this.#ackedOffset[seq] === 0 && this.#sent[seq] === SENT_OK) this.#ackedOkCount++;
     this.#ackedOffset[seq] = offset + 1;
     if (outcome === 'confirmed') this.#ackedAt[seq] = performance.now();
@@ -178,6 +195,7 @@ export class CompactLedger {
     let lost = 0;
     let duplicates = 0;
     let recovered = 0;
+    let ackUnknown = 0;
     const lostSamples: { seq: number; sentAtS: number; deliveries: number }[] = [];
     for (let i = 0; i < this.#sentCount; i++) {
       if (this.#sent[i] === SENT_OK && this.#ackedOffset[i] === 0) {
@@ -185,6 +203,7 @@ export class CompactLedger {
         if (lostSamples.length < 20) lostSamples.push({ seq: i, sentAtS: Math.round(this.#sentAt[i]! * 10) / 10, deliveries: this.#deliveries[i]! });
       }
       if (this.#sent[i] === SENT_FAILED && this.#deliveries[i]! > 0) recovered++;
+      if (this.#sent[i] === SENT_OK && this.#ackUnknown[i] === 1) ackUnknown++;
       if (this.#deliveries[i]! > 1) duplicates += this.#deliveries[i]! - 1;
     }
     return {
@@ -196,6 +215,7 @@ export class CompactLedger {
       storedCopies: this.#storedCopies,
       acked: this.#ackedOkCount,
       ackFailures: this.#ackFailures,
+      ackUnknown,
       recovered,
       lost,
       handledAfterAck: this.#afterAck,

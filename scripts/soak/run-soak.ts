@@ -241,7 +241,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
             ledger.acked(seq, offset, 'confirmed');
           } catch (err) {
             count('ack', err);
-            ledger.acked(seq, offset, 'failed');
+            // A refusal with the broker's own status was not applied; anything else may have been.
+            const e = RocketMQError.from(err);
+            ledger.acked(seq, offset, e.brokerCode !== undefined && !e.retriable ? 'failed' : 'unknown');
           }
         }),
       );
