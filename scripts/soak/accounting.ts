@@ -134,7 +134,7 @@ export class CompactLedger {
     } else this.#failed++;
   }
 
-  /** The broker was SIGKILLed at `at` (performance.now()). */
+  /** The broker's JVM was SIGKILLed and is dead at `at` (performance.now()). */
   killed(at: number): void {
     this.#kills.push(at);
   }
