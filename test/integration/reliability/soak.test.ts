@@ -17,7 +17,7 @@ import { sharedBroker } from '../../helpers/broker.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('soak (short)', () => {
-  test('20 s at 100 msg/s, SimpleConsumer and PushConsumer groups: accounting holds in both, handles back to the clients\' own after the drain (≤ 12), samples printed', async (t) => {
+  test('20 s at 100 msg/s, SimpleConsumer and PushConsumer groups: accounting holds in both, handles back to the clients\' own after the drain (≤ 16), samples printed', async (t) => {
     const b = await sharedBroker();
     if (typeof b === 'string') return t.skip(`no RocketMQ broker available: ${b}`);
     const env = { ...process.env, ROCKETMQ_ENDPOINT: b.endpoint, ROCKETMQ_NAMESRV: b.namesrv };
@@ -66,13 +66,13 @@ describe('soak (short)', () => {
       assert.equal(result.pushAccounting.lost, 0);
       assert.equal(result.pushAccounting.acked, a.sentOk);
     }
-    // Drained, nothing in flight: 4 clients → at most 4 sockets; their heartbeat/scan timers and long
-    // polls. Measured: 5 handles with 3 clients at the end of the 30-minute run, 9 with the PushConsumer
-    // added (4 sockets + 5 timers) under a load average of 45.
+    // Drained, no send in flight: 4 clients → at most 4 sockets, plus their heartbeat/scan timers, long
+    // polls and ack flushes. Measured: 5 handles with 3 clients at the end of the 30-minute run; 9 and 11
+    // with the PushConsumer added (load averages 45 and 13).
     const last = result.samples[result.samples.length - 1]!;
     assert.equal(last.sendsInFlight, 0);
     assert.ok((last.handleTypes.TCPSocketWrap ?? 0) <= 4, `sockets after the drain: ${JSON.stringify(last.handleTypes)}`);
-    assert.ok(last.handles <= 12, `handles after the drain: ${last.handles} ${JSON.stringify(last.handleTypes)}`);
+    assert.ok(last.handles <= 16, `handles after the drain: ${last.handles} ${JSON.stringify(last.handleTypes)}`);
     assert.equal(result.samples[result.samples.length - 1]!.lag, 0, 'drained');
   });
 });
