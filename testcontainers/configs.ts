@@ -76,6 +76,8 @@ const TEST_STORE_PROPS: Record<string, ConfigValue> = {
   // RecallMessage is refused ("recall failed, operation is forbidden") unless the broker opts in;
   // the 5.4.0 default is false (BrokerConfig.recallMessageEnable).
   recallMessageEnable: true,
+  // SQL92 subscriptions are refused unless the broker evaluates properties (5.4.0 default: false).
+  enablePropertyFilter: true,
 };
 
 /** ACL 2.0 on the broker: the initial user is created at first start and is a super user. */

@@ -14,7 +14,16 @@ export const RequestCode = {
   UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: 200,
   GET_TOPIC_CONFIG: 351,
   GET_SUBSCRIPTIONGROUP_CONFIG: 352,
+  AUTH_CREATE_USER: 3001,
+  AUTH_CREATE_ACL: 3006,
 } as const;
+
+/** One ACL 2.0 policy entry (`AclInfo.PolicyEntryInfo`): e.g. `Topic:orders`, `['Pub']`, `Allow`. */
+export interface AclEntry {
+  readonly resource: string;
+  readonly actions: readonly string[];
+  readonly decision: 'Allow' | 'Deny';
+}
 
 const SUCCESS = 0;
 /** `PermName.PERM_READ | PermName.PERM_WRITE`. */
@@ -114,6 +123,31 @@ export class BrokerAdmin {
         `create group ${name}`,
         await c.invoke(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, body),
       );
+    });
+  }
+
+  /** ACL 2.0: creates a normal user (`mqadmin createUser`; body `UserInfo`). Needs super-user credentials. */
+  createUser(username: string, password: string): Promise<void> {
+    const body = Buffer.from(JSON.stringify({ username, password, userType: 'Normal' }), 'utf8');
+    return withClient(this.brokerAddr, this.credentials, async (c) => {
+      check(`create user ${username}`, await c.invoke(RequestCode.AUTH_CREATE_USER, { username }, body));
+    });
+  }
+
+  /**
+   * ACL 2.0: creates the ACL of a subject such as `User:alice` (`mqadmin createAcl`; body `AclInfo` with
+   * one custom policy). Needs super-user credentials.
+   */
+  createAcl(subject: string, entries: readonly AclEntry[]): Promise<void> {
+    const acl = {
+      subject,
+      policies: [
+        { policyType: 'Custom', entries: entries.map((e) => ({ ...e, actions: [...e.actions], sourceIps: [] })) },
+      ],
+    };
+    const body = Buffer.from(JSON.stringify(acl), 'utf8');
+    return withClient(this.brokerAddr, this.credentials, async (c) => {
+      check(`create acl ${subject}`, await c.invoke(RequestCode.AUTH_CREATE_ACL, { subject }, body));
     });
   }
 

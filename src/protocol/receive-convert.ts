@@ -8,6 +8,9 @@
  * - `MESSAGE_NOT_FOUND` → an empty result;
  * - the proxy's polling-time rejection (`ILLEGAL_POLLING_TIME`, or `BAD_REQUEST` "…not enough for
  *   polling") → a retriable `ILLEGAL_POLLING_TIME` (the request lost its time in transit);
+ * - the proxy's refusal of an unparsable filter (`ILLEGAL_FILTER_EXPRESSION`, or, as RocketMQ 5.4.0
+ *   answers an invalid SQL92 expression, `INTERNAL_SERVER_ERROR` "…parse the consumer's subscription
+ *   failed") → a non-retriable `ILLEGAL_FILTER_EXPRESSION` (repeating the receive cannot succeed);
  * - any other code → its typed {@link RocketMQError} (e.g. `TOO_MANY_REQUESTS`, retriable);
  * - no status frame at all → `INTERNAL`.
  * A gRPC error mid-stream fails the whole call (already-popped messages become visible again after
@@ -145,6 +148,13 @@ export async function collectReceiveFrames(
       ...context,
     });
   }
+  if (isFilterRejection(status)) {
+    throw new RocketMQError(status.message, 'ILLEGAL_FILTER_EXPRESSION', {
+      retriable: false,
+      brokerCode: status.code,
+      ...context,
+    });
+  }
   const err = statusError(status, context);
   if (err !== undefined) throw err;
   return {
@@ -161,6 +171,17 @@ export async function collectReceiveFrames(
 function isPollingTimeRejection(status: { code: number; message: string }): boolean {
   if (status.code === Code.ILLEGAL_POLLING_TIME) return true;
   return status.code === Code.BAD_REQUEST && /not enough for polling/i.test(status.message);
+}
+
+/**
+ * The proxy's refusal of the subscription's filter expression: `ILLEGAL_FILTER_EXPRESSION`, or the
+ * `INTERNAL_SERVER_ERROR` that RocketMQ 5.4.0 answers when the SQL92 expression does not parse.
+ */
+function isFilterRejection(status: { code: number; message: string }): boolean {
+  if (status.code === Code.ILLEGAL_FILTER_EXPRESSION) return true;
+  return (
+    status.code === Code.INTERNAL_SERVER_ERROR && /parse the consumer's subscription failed/i.test(status.message)
+  );
 }
 
 /**

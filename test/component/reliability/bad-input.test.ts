@@ -377,8 +377,8 @@ const SERVER_CHECKED: readonly Case[] = [
       ),
   },
   {
-    name: 'receive with an unparsable SQL filter',
-    expect: code('INTERNAL_SERVER_ERROR'),
+    name: 'receive with an unparsable SQL filter (the proxy answers 50001 "parse the consumer\'s subscription failed")',
+    expect: code('ILLEGAL_FILTER_EXPRESSION'),
     traffic: 'refused',
     run: async () => {
       const c = newConsumer({ subscriptions: { [topic]: FilterExpression.sql('a >') } });

@@ -4,6 +4,11 @@
  * with `UNAUTHORIZED` (40100) at start, quickly and without retries; the right key pair works end to
  * end; the secret never shows in the debug log, in error messages or in `inspect()` of errors and
  * clients.
+ *
+ * B2 (authorization on too): a second, normal user whose ACL 2.0 policy allows topic X (Pub, Sub) and
+ * one consumer group only: its sends to topic Y are refused with UNAUTHORIZED (40100: the proxy maps
+ * authorization failures to it), not retried, while the same producer keeps sending to X; its consumer
+ * receives from X; a subscription to Y is refused with 40100 too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +18,7 @@ import { RocketMQError } from '../../../src/errors.js';
 import type { Logger } from '../../../src/observability/logger.js';
 import { Producer } from '../../../src/producer/index.js';
 import { createCredentials } from '../../../src/rpc/auth/credentials.js';
-import type { BrokerHandle } from '../../../testcontainers/index.js';
+import type { BrokerAdmin, BrokerHandle } from '../../../testcontainers/index.js';
 import { ownBrokerSkipReason, startOwnBroker } from '../../helpers/own-broker.js';
 
 const WRONG = `wrong-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -45,7 +50,22 @@ describe('real broker with ACL', () => {
   before(async () => {
     skip = await ownBrokerSkipReason();
     if (skip) return;
-    broker = await startOwnBroker({ acl: true });
+    broker = await startOwnBroker({
+      acl: true,
+      // Authorization (ACL 2.0 policies) on the broker and on the proxy, which checks gRPC calls itself
+      // and reads the policies from the embedded broker.
+      brokerProperties: {
+        authorizationEnabled: true,
+        authorizationProvider: 'org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider',
+        authorizationMetadataProvider:
+          'org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider',
+      },
+      proxyConfig: {
+        authorizationEnabled: true,
+        authorizationProvider: 'org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider',
+        authorizationMetadataProvider: 'org.apache.rocketmq.proxy.auth.ProxyAuthorizationMetadataProvider',
+      },
+    });
     topic = `acl_${Date.now().toString(36)}`;
     await broker.createTopic(topic, 'NORMAL');
   });
@@ -136,5 +156,79 @@ describe('real broker with ACL', () => {
     );
     assert.ok(!logger.lines.join('\n').includes(secretKey), 'the secret was logged');
     assert.ok(!inspect({ credentials }, { depth: 5, showHidden: true }).includes(secretKey));
+  });
+
+  test('B2 a user allowed on topic X only: sends to Y refused with UNAUTHORIZED 40100 (non-retriable, not retried), X keeps working on the same producer; Sub on Y refused 40100', async (t) => {
+    if (!broker) return t.skip(skip);
+    const admin = (broker as unknown as { brokerAdmin?: BrokerAdmin }).brokerAdmin;
+    if (!admin) return t.skip(`the ${broker.source} broker has no remoting admin for users and ACLs`);
+    const suffix = Date.now().toString(36);
+    const allowed = `b2_x_${suffix}`;
+    const denied = `b2_y_${suffix}`;
+    const group = `b2_g_${suffix}`;
+    await broker.createTopic(allowed, 'NORMAL');
+    await broker.createTopic(denied, 'NORMAL');
+    await broker.createConsumerGroup(group);
+    const user = `b2user${suffix}`;
+    const secret = `b2-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    await admin.createUser(user, secret);
+    await admin.createAcl(`User:${user}`, [
+      { resource: `Topic:${allowed}`, actions: ['Pub', 'Sub'], decision: 'Allow' },
+      { resource: `Group:${group}`, actions: ['Sub'], decision: 'Allow' },
+    ]);
+    const credentials = createCredentials(user, secret);
+    const p = new Producer({ endpoints: broker.endpoint, topics: [allowed], credentials });
+    closers.push(() => p.shutdown({ timeoutMs: 1_000 }));
+    await p.start();
+    const first = await p.send({ topic: allowed, body: 'x-1' });
+    const started = performance.now();
+    const e = await failure(p.send({ topic: denied, body: 'y-1' }));
+    const ms = performance.now() - started;
+    t.diagnostic(`send to the denied topic: ${e.code} (${e.brokerCode}) "${e.message}" after ${ms.toFixed(0)} ms`);
+    // The proxy maps authorization failures to 40100, like authentication ones.
+    assert.equal(e.code, 'UNAUTHORIZED', e.message);
+    assert.equal(e.brokerCode, 40100);
+    assert.equal(e.retriable, false);
+    assert.ok(ms < 3_000, `refused after ${ms.toFixed(0)} ms (not retried)`);
+    // The same producer keeps working on the allowed topic.
+    const second = await p.send({ topic: allowed, body: 'x-2' });
+
+    const c = new SimpleConsumer({
+      endpoints: broker.endpoint,
+      consumerGroup: group,
+      subscriptions: { [allowed]: '*' },
+      credentials,
+      awaitDurationMs: 5_000,
+    });
+    closers.push(() => c.shutdown({ timeoutMs: 1_000 }));
+    await c.start();
+    const got = new Set<string>();
+    for (let i = 0; i < 6 && got.size < 2; i++) {
+      for (const v of await c.receive(16, 10_000)) {
+        got.add(v.messageId);
+        await c.ack(v);
+      }
+    }
+    assert.deepEqual([...got].sort(), [first.messageId, second.messageId].sort());
+
+    // No Sub on the denied topic: the consumer is refused typed (at start or at its first receive).
+    const d = new SimpleConsumer({
+      endpoints: broker.endpoint,
+      consumerGroup: group,
+      subscriptions: { [denied]: '*' },
+      credentials,
+      awaitDurationMs: 5_000,
+    });
+    closers.push(() => d.shutdown({ timeoutMs: 1_000 }));
+    const sub = await failure(
+      (async () => {
+        await d.start();
+        await d.receive(16, 10_000);
+      })(),
+    );
+    t.diagnostic(`subscription to the denied topic: ${sub.code} (${sub.brokerCode}) "${sub.message}"`);
+    assert.equal(sub.code, 'UNAUTHORIZED', sub.message);
+    assert.equal(sub.brokerCode, 40100);
+    assert.equal(sub.retriable, false);
   });
 });

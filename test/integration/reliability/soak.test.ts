@@ -1,8 +1,10 @@
 /**
  * The short soak (`npm run soak` with ~20 s of load) against the real broker, run as a CI check of the
- * script and of the steady-state properties: every message sent is acked, none after its ack, the
- * samples are printed, and the active handles do not grow between samples. The 30-minute figures are in
- * the README's Reliability section.
+ * script and of the steady-state properties: every message sent is consumed by both groups (a
+ * SimpleConsumer group and a PushConsumer group), none after its ack, the samples are printed, and once
+ * the load is drained the active handles are back to the clients' own (one connection each and their
+ * periodic timers and long polls): a handle kept per message, receive or ack would show there by the
+ * hundreds. The 30-minute figures with rotating faults are in bench/results/soak/.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,7 +17,7 @@ import { sharedBroker } from '../../helpers/broker.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('soak (short)', () => {
-  test('20 s at 100 msg/s: accounting holds, handles flat, samples printed', async (t) => {
+  test('20 s at 100 msg/s, SimpleConsumer and PushConsumer groups: accounting holds in both, handles back to the clients\' own after the drain (≤ 16), samples printed', async (t) => {
     const b = await sharedBroker();
     if (typeof b === 'string') return t.skip(`no RocketMQ broker available: ${b}`);
     const env = { ...process.env, ROCKETMQ_ENDPOINT: b.endpoint, ROCKETMQ_NAMESRV: b.namesrv };
@@ -32,8 +34,10 @@ describe('soak (short)', () => {
         '100',
         '--report-every',
         '4',
+        // Longer than the SimpleConsumer's 30 s invisible duration: a message whose ack timed out on a
+        // loaded machine comes back after it.
         '--drain-timeout',
-        '30',
+        '90',
         '--json',
       ],
       { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -58,12 +62,17 @@ describe('soak (short)', () => {
     assert.equal(a.handledAfterAck, 0);
     assert.equal(a.acked, a.sentOk);
     assert.ok(result.samples.length >= 4, `${result.samples.length} samples`);
-    const handles = result.samples.map((s) => s.handles);
-    const steady = handles.slice(1, -1);
-    assert.ok(
-      Math.max(...steady) - Math.min(...steady) <= 40,
-      `handles vary too much between samples: ${handles.join(', ')}`,
-    );
+    if (result.pushAccounting) {
+      assert.equal(result.pushAccounting.lost, 0);
+      assert.equal(result.pushAccounting.acked, a.sentOk);
+    }
+    // Drained, no send in flight: 4 clients → at most 4 sockets, plus their heartbeat/scan timers, long
+    // polls and ack flushes. Measured: 5 handles with 3 clients at the end of the 30-minute run; 9 and 11
+    // with the PushConsumer added (load averages 45 and 13).
+    const last = result.samples[result.samples.length - 1]!;
+    assert.equal(last.sendsInFlight, 0);
+    assert.ok((last.handleTypes.TCPSocketWrap ?? 0) <= 4, `sockets after the drain: ${JSON.stringify(last.handleTypes)}`);
+    assert.ok(last.handles <= 16, `handles after the drain: ${last.handles} ${JSON.stringify(last.handleTypes)}`);
     assert.equal(result.samples[result.samples.length - 1]!.lag, 0, 'drained');
   });
 });

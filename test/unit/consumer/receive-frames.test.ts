@@ -121,6 +121,15 @@ describe('collectReceiveFrames', () => {
     assert.equal(other.retriable, false, 'any other BAD_REQUEST stays non-retriable');
   });
 
+  test("an unparsable filter is a non-retriable ILLEGAL_FILTER_EXPRESSION, also as 5.4.0's INTERNAL_SERVER_ERROR", async () => {
+    const text = "org.apache.rocketmq.proxy.common.ProxyException: parse the consumer's subscription failed";
+    const e = await rejectsCode(collect([status(Code.INTERNAL_SERVER_ERROR, text)]), 'ILLEGAL_FILTER_EXPRESSION');
+    assert.equal(e.retriable, false);
+    assert.equal(e.brokerCode, Code.INTERNAL_SERVER_ERROR);
+    const other = await rejectsCode(collect([status(Code.INTERNAL_SERVER_ERROR, 'boom')]), 'INTERNAL_SERVER_ERROR');
+    assert.equal(other.brokerCode, Code.INTERNAL_SERVER_ERROR, 'any other 50001 stays INTERNAL_SERVER_ERROR');
+  });
+
   test('other statuses → their typed, non-retriable errors', async () => {
     await rejectsCode(collect([status(Code.ILLEGAL_FILTER_EXPRESSION)]), 'ILLEGAL_FILTER_EXPRESSION');
     await rejectsCode(collect([status(Code.ILLEGAL_INVISIBLE_TIME)]), 'ILLEGAL_INVISIBLE_TIME');
