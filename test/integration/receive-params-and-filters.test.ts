@@ -145,7 +145,7 @@ describe('receive parameters and filters against a real RocketMQ 5.x proxy', () 
     for (const ms of [9_999, H12 + 1, -1]) {
       await assert.rejects(
         s.consumer.receive(1, ms),
-        (e: unknown) => e instanceof RocketMQError && e.code === 'INVALID_ARGUMENT',
+        (e: unknown) => e instanceof RocketMQError && e.code === 'ILLEGAL_INVISIBLE_TIME',
         `receive invisible ${ms}`,
       );
     }
@@ -173,7 +173,7 @@ describe('receive parameters and filters against a real RocketMQ 5.x proxy', () 
     for (const ms of [-1, H12 + 1]) {
       await assert.rejects(
         s.consumer.changeInvisibleDuration(v, ms),
-        (e: unknown) => e instanceof RocketMQError && e.code === 'INVALID_ARGUMENT',
+        (e: unknown) => e instanceof RocketMQError && e.code === 'ILLEGAL_INVISIBLE_TIME',
         `changeInvisibleDuration ${ms}`,
       );
     }
