@@ -402,7 +402,7 @@ describe('real broker faults (own broker behind the fault proxy)', () => {
     await downAndRestart(t, 'terminate');
   });
 
-  test('D3 received but unacked across a SIGKILL + restart: ackAll settles or surfaces each one typed; the refused ones come back and are acked', async (t) => {
+  test('D3 received but unacked across a SIGKILL + restart: ackAll answers each old receipt typed; a message comes back at most once (also after an accepted old-receipt ack) and its new ack settles it for good; nothing lost', async (t) => {
     if (!broker) return t.skip(skip);
     const { topic, group } = await topicAndGroup('d3');
     const p = producer([topic]);
@@ -452,12 +452,24 @@ describe('real broker faults (own broker behind the fault proxy)', () => {
       if (pending.length > 0) await new Promise((r) => setTimeout(r, 500));
     }
     assert.deepEqual(pending, [], 'every ack answered for good within 30 s of the restart');
+    const oldAcksEnd = performance.timeOrigin + performance.now();
     t.diagnostic(`acks after the restart: ${JSON.stringify([...outcomes])}`);
-    // Refused acks: those messages come back after their invisible duration and are acked then.
-    await drain(c, ledger, { timeoutMs: 60_000, invisibleDurationMs: invisibleMs });
-    // Each refused ack brings its message back once; an accepted one never comes back.
-    const refused = [...outcomes].filter(([k]) => k !== 'ok').reduce((a, [, n]) => a + n, 0);
-    ledger.assertHolds({ log: (l) => t.diagnostic(l), maxRedeliveries: refused });
+    // Refused acks: those messages come back after their invisible duration. An ack of a receipt taken
+    // before an unclean restart may be answered OK and still not applied: RocketMQ 5.4.0 answered all 20
+    // OK and revived all 20 about 0.5 s later (the pop checkpoint recovered from the store outlives the
+    // ack). Either way each message comes back at most once, and the ack of that delivery settles it:
+    // the drain's quiet window past the invisible duration sees nothing more.
+    await drain(c, ledger, { timeoutMs: 90_000, invisibleDurationMs: invisibleMs });
+    const heldKeys = new Set(held.map((v) => ledgerKeyOf(v)!));
+    const r = ledger.assertHolds({
+      log: (l) => t.diagnostic(l),
+      maxRedeliveries: count,
+      excuse: {
+        reason: 'acked with a receipt from before the SIGKILL: the restarted broker may revive the message',
+        applies: (v) => heldKeys.has(v.key) && v.ackedAt <= oldAcksEnd,
+      },
+    });
+    t.diagnostic(`came back after an accepted old-receipt ack: ${r.excused.length} of ${outcomes.get('ok') ?? 0}`);
   });
 
   /** One delivery: when it arrived (epoch ms) and how its ack ended (`ok` or the error code). */
