@@ -78,6 +78,10 @@ const TEST_STORE_PROPS: Record<string, ConfigValue> = {
   recallMessageEnable: true,
   // SQL92 subscriptions are refused unless the broker evaluates properties (5.4.0 default: false).
   enablePropertyFilter: true,
+  // A transaction nobody ended is checked after `transactionTimeOut` (6 s) at the next pass of the
+  // check service, which runs every 30 s by default: a checker test would wait up to ~36 s. Every 5 s
+  // keeps the same protocol (first check after 6 s, then periodically) and bounds it at ~11 s.
+  transactionCheckInterval: 5_000,
 };
 
 /** ACL 2.0 on the broker: the initial user is created at first start and is a super user. */

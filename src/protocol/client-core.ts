@@ -43,6 +43,7 @@ import {
   type RandomSource,
 } from '../internal/backoff.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import { keepAliveUntilSettled } from '../internal/keep-alive.js';
 import { ResourceCount, type ResourceSnapshot } from '../internal/resource-count.js';
 import { Scheduler } from '../internal/scheduler.js';
 import type { TimerApi } from '../internal/timers.js';
@@ -439,7 +440,8 @@ export class ClientCore {
     }
     const abort = new AbortController();
     this.#transition({ t: 'starting', abort });
-    this.#starting = this.#start(abort, options);
+    // Its timers are unref'd: one ref'd handle keeps an awaited start from being cut off by the exit.
+    this.#starting = keepAliveUntilSettled(this.#start(abort, options), this.resources);
     return this.#starting;
   }
 
