@@ -751,10 +751,13 @@ let limitConsumer: SimpleConsumer;
 const nProps = (n: number): Record<string, string> =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
 /** A send of a valid message to the limits topic with `over` applied. */
-const sendTo = (over: () => Record<string, unknown>) => (): Promise<unknown> =>
-  producer.send({ topic: limitTopic, body: 'x', ...over() } as never);
+const sendTo =
+  (over: () => Record<string, unknown>) =>
+  (): Promise<unknown> =>
+    producer.send({ topic: limitTopic, body: 'x', ...over() } as never);
 /** Producer construction with `over` applied (construction connects to nothing). */
-const construct = (over: Record<string, unknown>) => () => newProducer(over as Partial<ProducerOptions>);
+const construct = (over: Record<string, unknown>) => () =>
+  newProducer(over as Partial<ProducerOptions>);
 /** SimpleConsumer construction with `over` applied. */
 const constructConsumer = (over: Record<string, unknown>) => () =>
   newConsumer(over as Partial<SimpleConsumerOptions>);
@@ -831,10 +834,7 @@ const TOPIC_NAME_LIMITS: readonly Case[] = [
 ];
 
 /** Sends with `over`; accepted cases are stored once, refused ones send nothing. */
-const sendCases = (
-  prefix: string,
-  rows: ReadonlyArray<readonly [string, () => Record<string, unknown>, Expected]>,
-) =>
+const sendCases = (prefix: string, rows: ReadonlyArray<readonly [string, () => Record<string, unknown>, Expected]>) =>
   rows.map(([name, over, expect]) => ({
     name: `${prefix}: ${name}`,
     expect,
@@ -851,11 +851,7 @@ const BODY_LIMITS: readonly Case[] = [
     ['4 MiB − 1 (the server-sent maximum is 4 MiB)', () => ({ body: Buffer.alloc(4 * MiB - 1, 1) }), OK],
     ['4 MiB (the maximum)', () => ({ body: Buffer.alloc(4 * MiB, 1) }), OK],
     ['4 MiB + 1', () => ({ body: Buffer.alloc(4 * MiB + 1, 1) }), BODY_LARGE],
-    [
-      'a string of 4 MiB − 1 chars that is 4 MiB + 1 bytes in UTF-8',
-      () => ({ body: `é${'a'.repeat(4 * MiB - 1)}` }),
-      BODY_LARGE,
-    ],
+    ['a string of 4 MiB − 1 chars that is 4 MiB + 1 bytes in UTF-8', () => ({ body: `é${'a'.repeat(4 * MiB - 1)}` }), BODY_LARGE],
   ]),
   {
     name: 'batch: bodies totalling 4 MiB (the maximum)',
@@ -881,11 +877,7 @@ const BODY_LIMITS: readonly Case[] = [
     name: 'batch: an empty body among valid ones',
     expect: BODY_EMPTY,
     traffic: 'no-data',
-    run: () =>
-      producer.sendBatch([
-        { topic: limitTopic, body: 'a' },
-        { topic: limitTopic, body: '' },
-      ]),
+    run: () => producer.sendBatch([{ topic: limitTopic, body: 'a' }, { topic: limitTopic, body: '' }]),
   },
 ];
 
@@ -908,11 +900,7 @@ const TAG_KEY_PROPERTY_LIMITS: readonly Case[] = sendCases('header', [
   ['key with U+0085 (C1)', () => ({ keys: ['k\u0085'] }), KEY],
   ['second key blank', () => ({ keys: ['ok', ''] }), KEY],
   ['keys totalling 16 KiB', () => ({ keys: ['a'.repeat(HEADER / 2), 'b'.repeat(HEADER / 2)] }), OK],
-  [
-    'keys totalling 16 KiB + 1',
-    () => ({ keys: ['a'.repeat(HEADER / 2), 'b'.repeat(HEADER / 2 + 1)] }),
-    PROPS_SIZE,
-  ],
+  ['keys totalling 16 KiB + 1', () => ({ keys: ['a'.repeat(HEADER / 2), 'b'.repeat(HEADER / 2 + 1)] }), PROPS_SIZE],
   ['127 properties', () => ({ properties: nProps(127) }), OK],
   ['128 properties (the maximum)', () => ({ properties: nProps(128) }), OK],
   ['129 properties', () => ({ properties: nProps(129) }), PROPS_SIZE],
@@ -927,27 +915,15 @@ const TAG_KEY_PROPERTY_LIMITS: readonly Case[] = sendCases('header', [
     (k) => [`reserved property key ${k}`, () => ({ properties: { [k]: 'v' } }), PROP] as const,
   ),
   ['property key and value of 16 KiB together', () => ({ properties: { k: 'v'.repeat(HEADER - 1) } }), OK],
-  [
-    'property key and value of 16 KiB + 1 together',
-    () => ({ properties: { k: 'v'.repeat(HEADER) } }),
-    PROPS_SIZE,
-  ],
+  ['property key and value of 16 KiB + 1 together', () => ({ properties: { k: 'v'.repeat(HEADER) } }), PROPS_SIZE],
   [
     'tag + key + property of 16 KiB + 1 together',
-    () => ({
-      tag: 't'.repeat(HEADER / 2),
-      keys: ['k'.repeat(HEADER / 4)],
-      properties: { p: 'v'.repeat(HEADER / 4) },
-    }),
+    () => ({ tag: 't'.repeat(HEADER / 2), keys: ['k'.repeat(HEADER / 4)], properties: { p: 'v'.repeat(HEADER / 4) } }),
     PROPS_SIZE,
   ],
   [
     'tag + key + property of exactly 16 KiB together',
-    () => ({
-      tag: 't'.repeat(HEADER / 2),
-      keys: ['k'.repeat(HEADER / 4)],
-      properties: { p: 'v'.repeat(HEADER / 4 - 1) },
-    }),
+    () => ({ tag: 't'.repeat(HEADER / 2), keys: ['k'.repeat(HEADER / 4)], properties: { p: 'v'.repeat(HEADER / 4 - 1) } }),
     OK,
   ],
 ]);
@@ -958,16 +934,8 @@ const TYPE_LIMITS: readonly Case[] = [
     ['63 bytes (the maximum)', () => ({ topic: fifoTopic, messageGroup: 'g'.repeat(63) }), OK],
     ['64 bytes', () => ({ topic: fifoTopic, messageGroup: 'g'.repeat(64) }), GROUP],
     ['21 × "€" = 63 UTF-8 bytes', () => ({ topic: fifoTopic, messageGroup: '€'.repeat(21) }), OK],
-    [
-      '22 × "€" = 66 UTF-8 bytes (22 chars)',
-      () => ({ topic: fifoTopic, messageGroup: '€'.repeat(22) }),
-      GROUP,
-    ],
-    [
-      '32 × "é" = 64 UTF-8 bytes (32 chars)',
-      () => ({ topic: fifoTopic, messageGroup: 'é'.repeat(32) }),
-      GROUP,
-    ],
+    ['22 × "€" = 66 UTF-8 bytes (22 chars)', () => ({ topic: fifoTopic, messageGroup: '€'.repeat(22) }), GROUP],
+    ['32 × "é" = 64 UTF-8 bytes (32 chars)', () => ({ topic: fifoTopic, messageGroup: 'é'.repeat(32) }), GROUP],
     ['empty', () => ({ topic: fifoTopic, messageGroup: '' }), GROUP],
     ['blank', () => ({ topic: fifoTopic, messageGroup: '   ' }), GROUP],
     ['with U+007F', () => ({ topic: fifoTopic, messageGroup: 'g\u007f' }), GROUP],
@@ -985,16 +953,8 @@ const TYPE_LIMITS: readonly Case[] = [
     ['delay past the Timestamp range', () => ({ topic: delayTopic, delayMs: 253_402_300_800_000 }), DELIVERY],
     ['timestamp −1', () => ({ topic: delayTopic, deliveryTimestamp: -1 }), DELIVERY],
     ['timestamp NaN', () => ({ topic: delayTopic, deliveryTimestamp: Number.NaN }), DELIVERY],
-    [
-      'timestamp an invalid Date',
-      () => ({ topic: delayTopic, deliveryTimestamp: new Date(Number.NaN) }),
-      DELIVERY,
-    ],
-    [
-      'timestamp after 9999-12-31',
-      () => ({ topic: delayTopic, deliveryTimestamp: 253_402_300_800_000 }),
-      DELIVERY,
-    ],
+    ['timestamp an invalid Date', () => ({ topic: delayTopic, deliveryTimestamp: new Date(Number.NaN) }), DELIVERY],
+    ['timestamp after 9999-12-31', () => ({ topic: delayTopic, deliveryTimestamp: 253_402_300_800_000 }), DELIVERY],
     ['timestamp now + 1 h', () => ({ topic: delayTopic, deliveryTimestamp: Date.now() + HOUR_MS }), OK],
   ]),
   ...sendCases('type selectors', [
@@ -1031,11 +991,7 @@ const TYPE_LIMITS: readonly Case[] = [
     name: `batch with ${name}`,
     expect: CONFLICT,
     traffic: 'no-data' as const,
-    run: () =>
-      producer.sendBatch([
-        { topic: limitTopic, body: 'a' },
-        { topic: limitTopic, body: 'b', ...over },
-      ]),
+    run: () => producer.sendBatch([{ topic: limitTopic, body: 'a' }, { topic: limitTopic, body: 'b', ...over }]),
   })),
   // Priority has no code of its own (the protocol has none): INVALID_ARGUMENT.
   ...sendCases('priority', [
@@ -1295,15 +1251,10 @@ function categoryOf(c: Case, subject: Subject): string {
   if (subject === 'server') return '(c) server rules and server answers';
   if ('ok' in c.expect) return 'client: accepted (the value at or inside the limit)';
   if (!('code' in c.expect)) return 'client: other';
-  if (
-    c.traffic === 'refused' ||
-    c.traffic === 'setup' ||
-    (typeof c.traffic === 'object' && 'sends' in c.traffic)
-  ) {
+  if (c.traffic === 'refused' || c.traffic === 'setup' || (typeof c.traffic === 'object' && 'sends' in c.traffic)) {
     return 'client: sends something';
   }
-  if (c.expect.code === 'INVALID_ARGUMENT')
-    return 'client: INVALID_ARGUMENT (wrong JS type or no code of its own)';
+  if (c.expect.code === 'INVALID_ARGUMENT') return 'client: INVALID_ARGUMENT (wrong JS type or no code of its own)';
   if (STATE_CODES.has(c.expect.code)) return 'client: state code (INVALID_STATE, CLOSED, ABORTED, INTERNAL)';
   return '(a) client rule with its own code, nothing sent';
 }
@@ -1344,9 +1295,7 @@ describe('bad-input catalogue', () => {
     broker.createTopic(limitTopic);
     broker.createTopic(priorityTopic, { type: 'PRIORITY' });
     broker.createTopic(longTopic);
-    producer = newProducer({
-      topics: [topic, fifoTopic, delayTopic, txTopic, limitTopic, priorityTopic, longTopic],
-    });
+    producer = newProducer({ topics: [topic, fifoTopic, delayTopic, txTopic, limitTopic, priorityTopic, longTopic] });
     limitConsumer = newConsumer({ subscriptions: { [limitTopic]: '*' } });
     idleProducer = newProducer({ topics: [topic, txTopic] });
     closedProducer = newProducer({ topics: [topic] });
@@ -1399,29 +1348,17 @@ describe('bad-input catalogue', () => {
     const lines = [
       `bad-input catalogue: ${total} cases in ${GROUPS.length} groups`,
       ...[...categories].sort().map(([k, n]) => `  ${k}: ${n}`),
-      `  (a) by code: ${[...ruleCodes]
-        .sort((x, y) => y[1] - x[1])
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ')}`,
+      `  (a) by code: ${[...ruleCodes].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     ];
     for (const l of lines) t.diagnostic(l);
     assert.equal(categories.get('client: other') ?? 0, 0, 'every client case has a code or is accepted');
-    assert.equal(
-      categories.get('client: sends something') ?? 0,
-      0,
-      'every refused client case sends nothing',
-    );
+    assert.equal(categories.get('client: sends something') ?? 0, 0, 'every refused client case sends nothing');
     const a = categories.get('(a) client rule with its own code, nothing sent') ?? 0;
     // The system-topic and reserved-property-key cases enumerate one list each; without them it still holds.
     const listed = GROUPS.flatMap(([, cases, subject]) =>
-      cases.filter(
-        (c) =>
-          categoryOf(c, subject).startsWith('(a)') && /(system topic |reserved property key )/.test(c.name),
-      ),
+      cases.filter((c) => categoryOf(c, subject).startsWith('(a)') && /(system topic |reserved property key )/.test(c.name)),
     ).length;
-    t.diagnostic(
-      `  (a) without the ${listed} cases that enumerate the system topics and reserved keys: ${a - listed}`,
-    );
+    t.diagnostic(`  (a) without the ${listed} cases that enumerate the system topics and reserved keys: ${a - listed}`);
     assert.ok(a - listed >= 120, `${a - listed} client rule cases with their own code (besides the lists)`);
   });
 });

@@ -433,10 +433,7 @@ describe('simple consumer under broker faults', () => {
     const started = performance.now();
     await expectCode(consumer.receive(1, 1_000, { timeoutMs: 800 }), 'TIMEOUT');
     const elapsed = performance.now() - started;
-    assert.ok(
-      elapsed >= 750 && elapsed < 1_500,
-      `timed out after ${elapsed.toFixed(0)} ms (deadline 800 ms)`,
-    );
+    assert.ok(elapsed >= 750 && elapsed < 1_500, `timed out after ${elapsed.toFixed(0)} ms (deadline 800 ms)`);
     broker.faults.clear();
     await sendKeyed(producer, ledger, topic);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });

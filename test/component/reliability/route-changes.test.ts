@@ -79,10 +79,7 @@ describe('D6 route changes under a running producer', () => {
     assert.equal(await codeOf(producer.send({ topic, body: 'nowhere' })), 'FORBIDDEN');
     // A refusal, not a timeout: it comes before the request timeout (1 s, producerFor) could end a call.
     const refusedAfter = performance.now() - started;
-    assert.ok(
-      refusedAfter < 1_000,
-      `refused after ${refusedAfter.toFixed(0)} ms, before any request timeout`,
-    );
+    assert.ok(refusedAfter < 1_000, `refused after ${refusedAfter.toFixed(0)} ms, before any request timeout`);
     assert.equal(broker.stats().calls.SendMessage, sends, 'no SendMessage without a writable queue');
     broker.faults.clear();
     await waitUntil(() => queueCount() === 2, 5_000, 'the route with queues again');

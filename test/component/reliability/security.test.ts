@@ -185,10 +185,7 @@ describe('authentication', () => {
     assert.equal(e.code, 'UNAUTHORIZED');
     // An answer, not a stall: a stalled send would end at its request timeout (1 s) or later.
     const answeredAfter = performance.now() - started;
-    assert.ok(
-      answeredAfter < 1_000,
-      `answered after ${answeredAfter.toFixed(0)} ms, before the request timeout`,
-    );
+    assert.ok(answeredAfter < 1_000, `answered after ${answeredAfter.toFixed(0)} ms, before the request timeout`);
     assert.equal(broker.stats().calls.SendMessage, 1, 'not retried');
     // Telemetry reconnects sign with the provider's current secret too.
     const session = [...p.core.sessions.values()][0]!;
