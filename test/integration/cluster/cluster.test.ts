@@ -335,10 +335,15 @@ describe(`a cluster: two masters with slaves behind two cluster-mode proxies (se
       invisibleDurationMs: INVISIBLE_MS,
       tally,
     });
+    t.after(() => {
+      stop = true; // also when an assertion failed: no loop outlives its test
+      consuming.abort();
+    });
     const sentBy = async (n: number) => {
-      const until = Date.now() + 60_000;
+      const until = Date.now() + 180_000;
       while (sentAt.size < n) {
-        if (Date.now() > until) throw new Error(`only ${sentAt.size} of ${n} sends acknowledged in 60 s`);
+        if (Date.now() > until)
+          throw new Error(`only ${sentAt.size} of ${n} sends acknowledged in 180 s (a loaded machine)`);
         await sleep(20);
       }
     };
@@ -456,6 +461,10 @@ describe(`a cluster: two masters with slaves behind two cluster-mode proxies (se
         for (const v of views) await handleAndAck(c, ledger, v, 'consumer');
       }
     })();
+    t.after(() => {
+      stop = true; // also when an assertion failed: no loop outlives its test
+      consuming.abort();
+    });
     const warm = Date.now() + 60_000;
     while (ledger.ackedCount < 10) {
       if (Date.now() > warm) throw new Error('10 messages not consumed in 60 s before the kill');
