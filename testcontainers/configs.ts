@@ -228,6 +228,10 @@ export function clusterProxyJson(p: ClusterProxyConfigInput): string {
     // Route addresses carry the port the client dialled; otherwise every proxy answers with its own
     // port and, on one host, every route points at the proxy that answered.
     useEndpointPortFromRequest: true,
+    // The proxy, not the client, picks the broker of a non-FIFO send (it ignores the client's queue),
+    // so a client retry after a dead broker's error lands on that broker again unless the proxy avoids
+    // it: its send-latency fault strategy marks a broker unavailable after a failed send.
+    sendLatencyEnable: true,
     ...p.overrides,
   };
   return `${JSON.stringify(cfg, null, 2)}\n`;

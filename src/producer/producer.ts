@@ -50,6 +50,7 @@ import {
   type TransactionDecision,
 } from '../protocol/transaction-convert.js';
 import { endpointKey } from '../rpc/endpoints.js';
+import { BrokerAvoidance } from './broker-avoidance.js';
 import { EndpointIsolation } from './isolation.js';
 import {
   type CallOptions,
@@ -127,6 +128,7 @@ export class Producer {
   readonly #options: ResolvedProducerOptions;
   readonly #core: ClientCore;
   readonly #isolation: EndpointIsolation;
+  readonly #avoidance: BrokerAvoidance;
   readonly #selector: QueueSelector;
   readonly #ids = new MessageIdGenerator();
   readonly #logger: Logger;
@@ -186,6 +188,7 @@ export class Producer {
       this.#core.clock,
     );
     this.#isolation = new EndpointIsolation(this.#logger);
+    this.#avoidance = new BrokerAvoidance(this.#core.clock);
     this.#selector = new QueueSelector(this.#random);
   }
 
@@ -197,6 +200,11 @@ export class Producer {
   /** The underlying core's state. */
   get state(): ClientCoreStateName {
     return this.#core.state;
+  }
+
+  /** Names of the brokers avoided after a recent retriable send failure (diagnostics). */
+  get avoidedBrokers(): readonly string[] {
+    return this.#avoidance.names;
   }
 
   /** Keys of the currently isolated endpoints (diagnostics). */
@@ -497,6 +505,7 @@ export class Producer {
       count: maxAttempts,
       messageGroup: plan.messageGroup,
       isIsolated: (key) => this.#isolation.isIsolated(key),
+      isAvoided: (name) => this.#avoidance.isAvoided(name),
     });
     if (settings.validateMessageType) checkMessageType(candidates[0]!, plan.type);
     const namespace = this.#options.namespace;
@@ -533,7 +542,10 @@ export class Producer {
           endpoints: endpointKey(queue.endpoints),
           err: error.toJSON(),
         });
-        if (error.retriable) this.#isolation.isolate(queue.endpoints, error);
+        if (error.retriable) {
+          this.#isolation.isolate(queue.endpoints, error);
+          this.#avoidance.avoid(queue.brokerName);
+        }
       },
     });
     const only = plan.messages.length === 1 ? plan.messages[0]!.messageId : undefined;
@@ -647,6 +659,7 @@ export class Producer {
     await closing.drainCalls();
     await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
     this.#isolation.clear();
+    this.#avoidance.clear();
   }
 }
 

@@ -3,8 +3,10 @@
  *
  * - candidates are the writable (WRITE / READ_WRITE) queues of master brokers (`brokerId === 0`);
  * - non-FIFO: up to `maxAttempts` queues starting at a per-topic round-robin index (random start), at
- *   most one queue per broker name, skipping isolated endpoints; if that leaves nothing, isolation is
- *   ignored. Attempt n uses candidate `(n − 1) mod length`;
+ *   most one queue per broker name, skipping avoided brokers (a recent retriable failure, see
+ *   `broker-avoidance.ts`) and isolated endpoints; if that leaves nothing, avoided brokers are skipped
+ *   alone (behind cluster-mode proxies every queue shares the isolated endpoints), then isolated
+ *   endpoints alone, then nothing. Attempt n uses candidate `(n − 1) mod length`;
  * - FIFO: exactly one queue, `floorMod(signed64(SipHash-2-4(group)), length)`; all attempts go there.
  *
  * @packageDocumentation
@@ -43,7 +45,16 @@ export interface SelectOptions {
   readonly messageGroup?: string | undefined;
   /** True for an endpoint (by key) that should be avoided. */
   readonly isIsolated?: ((endpointKey: string) => boolean) | undefined;
+  /** True for a broker (by name) that should be avoided. */
+  readonly isAvoided?: ((brokerName: string) => boolean) | undefined;
 }
+
+/** Filters tried in turn (skip avoided brokers, skip isolated endpoints) until one leaves a queue. */
+const PREFERENCES: readonly (readonly [boolean, boolean])[] = [
+  [true, true],
+  [true, false],
+  [false, true],
+];
 
 /** Per-topic round-robin queue selection. One instance per producer. */
 export class QueueSelector {
@@ -67,20 +78,24 @@ export class QueueSelector {
     }
     const start = this.#next(route.topic, queues.length);
     const count = Math.max(1, options.count);
-    const pick = (skipIsolated: boolean): RouteQueue[] => {
+    const pick = (skipAvoided: boolean, skipIsolated: boolean): RouteQueue[] => {
       const out: RouteQueue[] = [];
       const brokers = new Set<string>();
       for (let i = 0; i < queues.length && out.length < count; i++) {
         const q = queues[(start + i) % queues.length]!;
         if (brokers.has(q.brokerName)) continue;
+        if (skipAvoided && options.isAvoided?.(q.brokerName)) continue;
         if (skipIsolated && options.isIsolated?.(endpointKey(q.endpoints))) continue;
         brokers.add(q.brokerName);
         out.push(q);
       }
       return out;
     };
-    const healthy = pick(true);
-    return healthy.length > 0 ? healthy : pick(false);
+    for (const [skipAvoided, skipIsolated] of PREFERENCES) {
+      const found = pick(skipAvoided, skipIsolated);
+      if (found.length > 0) return found;
+    }
+    return pick(false, false);
   }
 
   #next(topic: string, length: number): number {

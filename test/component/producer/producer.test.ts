@@ -9,6 +9,8 @@ import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import { RocketMQError } from '../../../src/errors.js';
 import { TRACE_PROPERTY } from '../../../src/observability/tracing.js';
 import { customizedBackoff } from '../../../src/internal/backoff.js';
+import { ManualClock } from '../../../src/internal/clock.js';
+import { BROKER_AVOIDANCE_MS } from '../../../src/producer/broker-avoidance.js';
 import { Producer, type ProducerOptions } from '../../../src/producer/index.js';
 import { InProcessBroker, ManualTime } from '../../../src/testing/index.js';
 
@@ -117,6 +119,23 @@ describe('Producer against the in-process broker', () => {
     const readmitted = await p.probeIsolated();
     assert.deepEqual(readmitted, [receipt.endpoint], 'a successful heartbeat re-admits it');
     assert.deepEqual(p.isolatedEndpoints, []);
+  });
+
+  test('a retriable failure avoids its broker for 10 s by the clock; a lone broker is still tried', async () => {
+    const topic = uniqueTopic('avoid');
+    broker.createTopic(topic);
+    const clock = new ManualClock(Date.now());
+    const p = make({ topics: [topic], clock });
+    await p.start();
+    broker.resetStats();
+    broker.faults.failNext('SendMessage', 1, { code: 50001, message: 'connect to broker failed' });
+    const receipt = await p.send({ topic, body: 'x' });
+    assert.equal(sends(), 2, 'one failure, then the retry');
+    assert.deepEqual(p.avoidedBrokers, [receipt.queue.brokerName], 'the failing broker is avoided');
+    await p.send({ topic, body: 'y' });
+    assert.equal(sends(), 3, 'the only broker of the route is still sent to while avoided');
+    clock.advance(BROKER_AVOIDANCE_MS);
+    assert.deepEqual(p.avoidedBrokers, [], 'avoidance ends after its period');
   });
 
   test('gives up after maxAttempts with the last error (gRPC UNAVAILABLE)', async () => {

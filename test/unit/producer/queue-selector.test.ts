@@ -90,6 +90,31 @@ describe('queue selection (protocol notes §11.3)', () => {
     );
   });
 
+  test('skips avoided brokers even when every queue shares the isolated endpoints (cluster mode)', () => {
+    // Behind cluster-mode proxies every queue carries the same endpoints.
+    const route = createTopicRoute('t', [q('a', 0), q('a', 1), q('b', 0), q('b', 1)]);
+    const s = new QueueSelector(fixedRandom);
+    const allIsolated = () => true;
+    const avoidedA = (name: string) => name === 'a';
+    for (let i = 0; i < 8; i++) {
+      assert.deepEqual(
+        s.select(route, { count: 3, isIsolated: allIsolated, isAvoided: avoidedA }).map((x) => x.brokerName),
+        ['b'],
+        'the retry and the next sends leave the avoided broker',
+      );
+    }
+    assert.deepEqual(
+      s
+        .select(route, { count: 3, isAvoided: () => true })
+        .map((x) => x.brokerName)
+        .sort(),
+      ['a', 'b'],
+      'every broker avoided: all are candidates again',
+    );
+    const fifo = s.select(route, { count: 3, messageGroup: 'g', isAvoided: () => true });
+    assert.equal(fifo.length, 1, 'a message group keeps its one queue');
+  });
+
   test('FIFO: exactly one queue, by SipHash of the group, isolation ignored', () => {
     const queues = [q('a', 0), q('a', 1), q('a', 2)];
     const route = createTopicRoute('t', queues);
