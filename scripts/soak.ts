@@ -230,6 +230,8 @@ try {
       console.log(`handled after ack (${name}, first 20): ${JSON.stringify(a.afterAckSamples)}`);
   };
   diag('SimpleConsumer group', result.accounting);
+  for (const [name, list] of Object.entries(result.foreignSamples))
+    if (list.length > 0) console.log(`foreign deliveries (${name} group, first 5): ${JSON.stringify(list)}`);
   if (result.pushAccounting) diag('PushConsumer group', result.pushAccounting);
   if (result.pushAccounting) line('PushConsumer group', result.pushAccounting, result.duplicateBound.push);
   const hs = result.samples.map((s) => s.handles);

@@ -118,6 +118,11 @@ export interface SoakResult {
   readonly accounting: SoakAccounting;
   /** The PushConsumer group (when it ran). */
   readonly pushAccounting?: SoakAccounting;
+  /** The first deliveries per group whose key is not one of the run's sequence numbers. */
+  readonly foreignSamples: {
+    readonly simple: readonly ForeignDelivery[];
+    readonly push: readonly ForeignDelivery[];
+  };
   /** Per group: the most duplicates the injected faults can explain (see {@link duplicateBound}). */
   readonly duplicateBound: { readonly simple: number; readonly push: number };
   readonly faults: readonly FaultEvent[];
@@ -181,6 +186,19 @@ function gc(): void {
   if (g) g();
 }
 
+/** What a delivery the ledger does not know looked like (the first few are kept, per group). */
+export interface ForeignDelivery {
+  readonly messageId: string;
+  readonly keys: readonly string[];
+  readonly queueId: number;
+  readonly queueOffset: string;
+  readonly deliveryAttempt: number;
+  readonly bodyBytes: number;
+  readonly bornHost: string;
+  readonly bornAt: string;
+  readonly corrupted: boolean;
+}
+
 const keySeq = (v: MessageView) => Number(v.keys[0]?.slice(v.keys[0].indexOf(':') + 1));
 const copyOffset = (v: MessageView) => Number(v.queueOffset ?? -1) * 64 + v.queueId;
 
@@ -190,6 +208,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const pushCount = o.pushConsumers ?? 0;
   const pushLedger = new CompactLedger(pushCount > 0 ? capacity : 0);
   const errors = new Map<string, number>();
+  const foreignSamples = { simple: [] as ForeignDelivery[], push: [] as ForeignDelivery[] };
+  const noteForeign = (into: ForeignDelivery[], seq: number, sentCount: number, v: MessageView) => {
+    if ((seq >= 0 && seq < sentCount) || into.length >= 5) return;
+    into.push({
+      messageId: v.messageId,
+      keys: [...v.keys],
+      queueId: v.queueId,
+      queueOffset: String(v.queueOffset),
+      deliveryAttempt: v.deliveryAttempt,
+      bodyBytes: v.body.length,
+      bornHost: v.bornHost,
+      bornAt: v.bornTimestamp.toISOString(),
+      corrupted: v.corrupted,
+    });
+  };
   const count = (where: string, err: unknown) => {
     const key = `${where}:${RocketMQError.from(err).code}`;
     errors.set(key, (errors.get(key) ?? 0) + 1);
@@ -222,6 +255,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         listener: (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
+          noteForeign(foreignSamples.push, seq, pushLedger.sentCount, v);
           pushLedger.handled(seq, offset, v.deliveryAttempt);
           pushLedger.acked(seq, offset, 'consumed');
           return 'success';
@@ -255,6 +289,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         batch.map(async (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
+          noteForeign(foreignSamples.simple, seq, ledger.sentCount, v);
           ledger.handled(seq, offset, v.deliveryAttempt);
           try {
             await c.ack(v);
@@ -469,6 +504,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     accounting,
     ...(pushAccounting ? { pushAccounting } : {}),
     duplicateBound: bound,
+    foreignSamples,
     faults,
     rss,
     rssAll,
