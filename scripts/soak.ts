@@ -10,7 +10,10 @@
  * Options: --minutes N (1), --rate MSG_PER_S (200), --body-bytes N (1024), --consumers N (2
  * SimpleConsumers of one group), --push-consumers N (1 PushConsumer of a second group; 0 for none),
  * --report-every SECONDS (60), --drain-timeout SECONDS (1200; it also ends after 60 s without
- * progress), --json (adds a `SOAK_RESULT {…}` line).
+ * progress), --json (adds a `SOAK_RESULT {…}` line), --diag (adds a `diag {…}` line per sample: external and
+ * ArrayBuffer memory, the library's resource counts, active resources by type, the faults so far, and
+ * grpc-js's live channels, subchannels, sockets and HTTP/2 sessions, open or closed but still reachable,
+ * counted by hooks installed here).
  * --faults rotates faults during the run: the proxy+broker JVM is SIGKILLed and restarted on its store
  * every --kill-every SECONDS (300), and a TCP fault proxy in front of it blackholes every connection for
  * --blackhole-for SECONDS (10) every --blackhole-every SECONDS (420). It needs a broker of its own (it
@@ -19,6 +22,7 @@
  * RSS within ±10 % of its median over ≥ 10 samples), 1 otherwise, 2 on bad usage.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -56,6 +60,7 @@ const { values } = (() => {
         'report-every': { type: 'string' },
         'drain-timeout': { type: 'string' },
         json: { type: 'boolean' },
+        diag: { type: 'boolean' },
       },
       strict: true,
     });
@@ -76,17 +81,70 @@ const blackholeMs = positive('blackhole-for', values['blackhole-for'], 10) * 100
 const reportEveryMs = positive('report-every', values['report-every'], 60) * 1000;
 const drainTimeoutMs = positive('drain-timeout', values['drain-timeout'], 1_200) * 1000;
 
+/**
+ * Live counts of grpc-js's own objects: its channelz registrations (a channel, subchannel or socket is
+ * registered when created and unregistered when shut down; registration is on by default) and the HTTP/2
+ * sessions it opened. Installed before any client exists.
+ */
+function installGrpcProbe(): () => Record<string, number> {
+  const require = createRequire(import.meta.url);
+  const channelz = require('@grpc/grpc-js/build/src/channelz.js') as Record<string, unknown>;
+  const live: Record<string, number> = { channel: 0, subchannel: 0, socket: 0 };
+  for (const kind of ['Channel', 'Subchannel', 'Socket'] as const) {
+    const name = `registerChannelz${kind}`;
+    const original = channelz[name] as (...a: unknown[]) => { kind: string };
+    channelz[name] = (...a: unknown[]) => {
+      const ref = original(...a);
+      live[ref.kind] = (live[ref.kind] ?? 0) + 1;
+      return ref;
+    };
+  }
+  const unregister = channelz.unregisterChannelzRef as (ref: { kind: string; id: number }) => void;
+  const seen = new Set<string>();
+  channelz.unregisterChannelzRef = (ref: { kind: string; id: number }) => {
+    const key = `${ref.kind}:${ref.id}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      live[ref.kind] = (live[ref.kind] ?? 0) - 1;
+    }
+    unregister(ref);
+  };
+  // grpc-js removes every listener of a session once it is connected, so sessions are followed by weak
+  // references: `h2open` are not destroyed yet, `h2dead` are destroyed but still reachable after a GC
+  // (something keeps them).
+  const http2 = require('node:http2') as { connect: (...a: unknown[]) => { destroyed: boolean } };
+  const connect = http2.connect;
+  let sessions: Array<WeakRef<{ destroyed: boolean }>> = [];
+  http2.connect = (...a: unknown[]) => {
+    const session = connect(...a);
+    sessions.push(new WeakRef(session));
+    return session;
+  };
+  return () => {
+    sessions = sessions.filter((r) => r.deref() !== undefined);
+    const open = sessions.filter((r) => r.deref()?.destroyed === false).length;
+    return { ...live, h2open: open, h2dead: sessions.length - open };
+  };
+}
+const probe = values.diag === true ? installGrpcProbe() : undefined;
+
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 function printSample(s: SoakSample): void {
   console.log(
     `${pad(s.t.toFixed(1), 7)} s ${pad(s.rssMiB.toFixed(1), 7)} ${pad(s.heapMiB.toFixed(1), 7)} ${pad(s.handles, 7)} ${pad(s.sentPerSec, 7)} ${pad(s.ackedPerSec, 7)} ${pad(s.lag, 7)} ${pad(s.pushPerSec, 7)} ${pad(s.pushLag, 7)} ${pad(s.eventLoopP99Ms.toFixed(1), 8)} ${pad(s.load1.toFixed(1), 5)} ${pad(s.sendErrors, 6)} ${pad(s.receiveErrors, 6)} ${s.fault}`,
   );
+  if (values.diag)
+    console.log(
+      `diag ${JSON.stringify({ t: s.t, rss: s.rssMiB, heap: s.heapMiB, heapTotal: s.heapTotalMiB, ext: s.externalMiB, ab: s.arrayBuffersMiB, faults: s.faultsSoFar, lib: s.library, grpc: s.probe, handles: s.handleTypes })}`,
+    );
 }
 
 function commit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    }).trim();
     return dirty === '' ? head : `${head} (with uncommitted changes)`;
   } catch {
     return 'unknown';
@@ -154,9 +212,12 @@ try {
     ...(faults ? { faults } : {}),
     reportEveryMs,
     drainTimeoutMs,
+    ...(probe ? { probe } : {}),
     onSample: printSample,
     onFault: (f) =>
-      console.log(`fault: ${f.kind} at ${f.at} s, ${f.kind === 'kill' ? 'ready again after' : 'lasted'} ${f.durationMs} ms`),
+      console.log(
+        `fault: ${f.kind} at ${f.at} s, ${f.kind === 'kill' ? 'ready again after' : 'lasted'} ${f.durationMs} ms`,
+      ),
   });
   const line = (name: string, a: typeof result.accounting, bound: number) =>
     console.log(
@@ -169,13 +230,21 @@ try {
       console.log(`handled after ack (${name}, first 20): ${JSON.stringify(a.afterAckSamples)}`);
   };
   diag('SimpleConsumer group', result.accounting);
+  for (const [name, list] of Object.entries(result.foreignSamples))
+    if (list.length > 0) console.log(`foreign deliveries (${name} group, first 5): ${JSON.stringify(list)}`);
   if (result.pushAccounting) diag('PushConsumer group', result.pushAccounting);
   if (result.pushAccounting) line('PushConsumer group', result.pushAccounting, result.duplicateBound.push);
   const hs = result.samples.map((s) => s.handles);
   const loads = result.samples.map((s) => s.load1);
+  const r = result.rss;
+  const all = result.rssAll;
   console.log(
-    `RSS while sending, after warm-up: min ${result.rss.min} · median ${result.rss.median} · max ${result.rss.max} MiB (max deviation ${result.rss.maxDevPct} %); handles ${Math.min(...hs)}–${Math.max(...hs)}; load1 ${Math.min(...loads)}–${Math.max(...loads)}`,
+    `RSS while sending, after warm-up (from ${r.fromS} s, ${r.count} samples${result.faults.length > 0 ? '; warm-up = until one report interval after the first fault of each kind ended' : ''}): min ${r.min} · median ${r.median} · max ${r.max} MiB (max deviation ${r.maxDevPct} %, band ±10 %); whole run from ${all.fromS} s: min ${all.min} · median ${all.median} · max ${all.max} MiB (${all.maxDevPct} %); handles ${Math.min(...hs)}–${Math.max(...hs)}; load1 ${Math.min(...loads)}–${Math.max(...loads)}`,
   );
+  if (result.rssSteps.length > 0)
+    console.log(
+      `RSS per fault (last sample before → first sample one interval after it ended): ${result.rssSteps.map((f) => `${f.kind}@${f.at}s ${f.beforeMiB ?? '?'}→${f.afterMiB ?? '?'}`).join(', ')}`,
+    );
   console.log(
     `drift (2nd sample → last before drain): RSS ${result.rssDriftPct} %, heap ${result.heapDriftPct} %; drain ${result.drainMs} ms (${result.drained ? 'complete' : 'INCOMPLETE'}); faults ${JSON.stringify(result.faults)}; errors ${JSON.stringify(result.errors)}`,
   );

@@ -14,9 +14,11 @@ import { PushConsumer } from '../../src/consumer/push-consumer.js';
 import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
 import type { MessageView } from '../../src/model/message-view.js';
 import { RocketMQError } from '../../src/errors.js';
+import { type ResourceSnapshot, libraryResources } from '../../src/internal/resource-count.js';
 import { Producer } from '../../src/producer/index.js';
 import type { GrpcClientFactory } from '../../src/rpc/channel-pool.js';
 import { ACK_LOSS_WINDOW_MS, CompactLedger, type SoakAccounting } from './accounting.js';
+import { type FaultStep, faultSteps, type RssBand, rssBand, warmUpEndS } from './rss-band.js';
 
 /** Faults injected during the run. */
 export interface FaultPlan {
@@ -56,7 +58,7 @@ export interface SoakOptions {
   /** Channel factory of every client (routes the calls through a fault proxy). */
   readonly createGrpcClient?: GrpcClientFactory;
   readonly faults?: FaultPlan;
-  /** RSS must stay within ± this % of its median (samples after the first). @defaultValue 10 */
+  /** RSS must stay within ± this % of its median (samples after the warm-up). @defaultValue 10 */
   readonly rssBandPct?: number;
   readonly reportEveryMs: number;
   /** Upper bound of the drain after sending stopped. */
@@ -67,6 +69,8 @@ export interface SoakOptions {
   readonly settleMs?: number;
   readonly onSample?: (sample: SoakSample) => void;
   readonly onFault?: (event: FaultEvent) => void;
+  /** Extra counts recorded with every sample (diagnostics, e.g. grpc-js's live channels and sockets). */
+  readonly probe?: () => Readonly<Record<string, number>>;
 }
 
 export interface SoakSample {
@@ -74,6 +78,18 @@ export interface SoakSample {
   readonly t: number;
   readonly rssMiB: number;
   readonly heapMiB: number;
+  /** The V8 heap's committed size, MiB (what the heap adds to RSS). */
+  readonly heapTotalMiB: number;
+  /** Memory of C++ objects bound to JS objects (Buffers included), MiB. */
+  readonly externalMiB: number;
+  /** Memory of ArrayBuffers and Buffers, MiB (part of `externalMiB`). */
+  readonly arrayBuffersMiB: number;
+  /** The library's own resources (timers, channels, calls, streams) of every client. */
+  readonly library: ResourceSnapshot;
+  /** Faults injected (started) so far. */
+  readonly faultsSoFar: number;
+  /** What {@link SoakOptions.probe} returned. */
+  readonly probe: Readonly<Record<string, number>>;
   readonly handles: number;
   /** Handles by type, e.g. `{ TCPSocketWrap: 4, Timeout: 6 }`. */
   readonly handleTypes: Readonly<Record<string, number>>;
@@ -102,14 +118,23 @@ export interface SoakResult {
   readonly accounting: SoakAccounting;
   /** The PushConsumer group (when it ran). */
   readonly pushAccounting?: SoakAccounting;
+  /** The first deliveries per group whose key is not one of the run's sequence numbers. */
+  readonly foreignSamples: {
+    readonly simple: readonly ForeignDelivery[];
+    readonly push: readonly ForeignDelivery[];
+  };
   /** Per group: the most duplicates the injected faults can explain (see {@link duplicateBound}). */
   readonly duplicateBound: { readonly simple: number; readonly push: number };
   readonly faults: readonly FaultEvent[];
   /**
-   * RSS over the sending phase's samples after the first (warm-up), MiB, and the largest deviation
-   * from the median in %.
+   * RSS over the sending phase after its warm-up (see `rss-band.ts`: the first sample, and with faults
+   * until one report interval after the first fault of each kind ended): the band checked.
    */
-  readonly rss: { readonly min: number; readonly median: number; readonly max: number; readonly maxDevPct: number };
+  readonly rss: RssBand;
+  /** RSS over every sending sample after the first (the whole run, warm-up included), for the record. */
+  readonly rssAll: RssBand;
+  /** RSS before each fault and after its catch-up. */
+  readonly rssSteps: readonly FaultStep[];
   /** RSS of the last sample against the first one after warm-up, in %. */
   readonly rssDriftPct: number;
   readonly heapDriftPct: number;
@@ -161,6 +186,19 @@ function gc(): void {
   if (g) g();
 }
 
+/** What a delivery the ledger does not know looked like (the first few are kept, per group). */
+export interface ForeignDelivery {
+  readonly messageId: string;
+  readonly keys: readonly string[];
+  readonly queueId: number;
+  readonly queueOffset: string;
+  readonly deliveryAttempt: number;
+  readonly bodyBytes: number;
+  readonly bornHost: string;
+  readonly bornAt: string;
+  readonly corrupted: boolean;
+}
+
 const keySeq = (v: MessageView) => Number(v.keys[0]?.slice(v.keys[0].indexOf(':') + 1));
 const copyOffset = (v: MessageView) => Number(v.queueOffset ?? -1) * 64 + v.queueId;
 
@@ -170,6 +208,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const pushCount = o.pushConsumers ?? 0;
   const pushLedger = new CompactLedger(pushCount > 0 ? capacity : 0);
   const errors = new Map<string, number>();
+  const foreignSamples = { simple: [] as ForeignDelivery[], push: [] as ForeignDelivery[] };
+  const noteForeign = (into: ForeignDelivery[], seq: number, sentCount: number, v: MessageView) => {
+    if ((seq >= 0 && seq < sentCount) || into.length >= 5) return;
+    into.push({
+      messageId: v.messageId,
+      keys: [...v.keys],
+      queueId: v.queueId,
+      queueOffset: String(v.queueOffset),
+      deliveryAttempt: v.deliveryAttempt,
+      bodyBytes: v.body.length,
+      bornHost: v.bornHost,
+      bornAt: v.bornTimestamp.toISOString(),
+      corrupted: v.corrupted,
+    });
+  };
   const count = (where: string, err: unknown) => {
     const key = `${where}:${RocketMQError.from(err).code}`;
     errors.set(key, (errors.get(key) ?? 0) + 1);
@@ -202,6 +255,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         listener: (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
+          noteForeign(foreignSamples.push, seq, pushLedger.sentCount, v);
           pushLedger.handled(seq, offset, v.deliveryAttempt);
           pushLedger.acked(seq, offset, 'consumed');
           return 'success';
@@ -235,6 +289,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         batch.map(async (v) => {
           const seq = keySeq(v);
           const offset = copyOffset(v);
+          noteForeign(foreignSamples.simple, seq, ledger.sentCount, v);
           ledger.handled(seq, offset, v.deliveryAttempt);
           try {
             await c.ack(v);
@@ -261,6 +316,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let lastAcked = 0;
   let lastPushed = 0;
   let fault = '';
+  let faultsSoFar = 0;
   const sample = (): void => {
     const eventLoopP99Ms = Math.round((loopDelay.percentile(99) / 1e6) * 10) / 10;
     gc(); // after reading the loop delay, so the collection's pause is not counted in it
@@ -273,6 +329,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       t: Math.round((now - started) / 100) / 10,
       rssMiB: Math.round((mem.rss / MiB) * 10) / 10,
       heapMiB: Math.round((mem.heapUsed / MiB) * 10) / 10,
+      heapTotalMiB: Math.round((mem.heapTotal / MiB) * 10) / 10,
+      externalMiB: Math.round((mem.external / MiB) * 10) / 10,
+      arrayBuffersMiB: Math.round((mem.arrayBuffers / MiB) * 10) / 10,
+      library: libraryResources.snapshot(),
+      faultsSoFar,
+      probe: o.probe?.() ?? {},
       handles: Object.values(types).reduce((a, b) => a + b, 0),
       handleTypes: types,
       sentPerSec: Math.round((ledger.okCount - lastSent) / dt),
@@ -313,6 +375,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const wait = started + next.at - performance.now();
       if (wait > 0) await sleep(wait);
       const at = performance.now();
+      faultsSoFar++;
       if (next.kind === 'kill') {
         fault = 'down';
         await f.kill();
@@ -410,18 +473,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const base = samples.length > 2 ? samples[1]! : samples[0]!;
   const last = samples[samples.length - 2] ?? samples[samples.length - 1]!; // before the drain sample
   const pct = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
-  // The RSS band is over the sending phase after the first sample (warm-up: connection setup, JIT);
-  // the drain samples are another regime (no sending).
+  // The RSS band is over the sending phase (the drain samples are another regime: no sending) after
+  // its warm-up.
   const loaded = samples.slice(0, Math.max(1, sendingSamples));
-  const steady = (loaded.length > 1 ? loaded.slice(1) : loaded).map((s) => s.rssMiB);
-  const sorted = [...steady].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  const rss = {
-    min: sorted[0]!,
-    median,
-    max: sorted[sorted.length - 1]!,
-    maxDevPct: Math.max(Math.abs(pct(median, sorted[0]!)), Math.abs(pct(median, sorted[sorted.length - 1]!))),
-  };
+  const rss = rssBand(loaded, warmUpEndS(faults, loaded[0]!.t, o.reportEveryMs));
+  const rssAll = rssBand(loaded, loaded[0]!.t);
+  const rssSteps = faultSteps(loaded, faults, o.reportEveryMs);
   const problems: string[] = [];
   const check = (name: string, a: SoakAccounting, dupBound: number) => {
     if (a.lost > 0) problems.push(`${name}: ${a.lost} messages sent OK never consumed`);
@@ -432,22 +489,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     if (o.faults && a.duplicates > dupBound)
       problems.push(`${name}: ${a.duplicates} duplicates > bound ${dupBound}`);
   };
-  if (!drained)
-    problems.push(`${ledger.lag} + ${pushLedger.lag} messages not consumed when the drain ended`);
+  if (!drained) problems.push(`${ledger.lag} + ${pushLedger.lag} messages not consumed when the drain ended`);
   check('simple', accounting, bound.simple);
   if (pushAccounting) check('push', pushAccounting, bound.push);
   if (accounting.sentOk === 0) problems.push('nothing was sent');
   // The band needs enough samples to have a meaningful median (a short CI run has too few).
   const band = o.rssBandPct ?? 10;
-  if (steady.length >= 10 && rss.maxDevPct > band)
-    problems.push(`RSS ${rss.min}–${rss.max} MiB is ${rss.maxDevPct} % off its median ${median} MiB (band ±${band} %)`);
+  if (rss.count >= 10 && rss.maxDevPct > band)
+    problems.push(
+      `RSS ${rss.min}–${rss.max} MiB from ${rss.fromS} s is ${rss.maxDevPct} % off its median ${rss.median} MiB (band ±${band} %)`,
+    );
   return {
     samples,
     accounting,
     ...(pushAccounting ? { pushAccounting } : {}),
     duplicateBound: bound,
+    foreignSamples,
     faults,
     rss,
+    rssAll,
+    rssSteps,
     rssDriftPct: pct(base.rssMiB, last.rssMiB),
     heapDriftPct: pct(base.heapMiB, last.heapMiB),
     drainMs: Math.round(drainMs),
