@@ -92,7 +92,10 @@ export class FifoConsumeService implements ConsumeService {
           const outcome = await callListener(host, view, lease, attempt);
           if (outcome.t === 'success') return await host.settler.ack(lease);
           if (isLost(lease)) return false;
-          if (attempt >= max) break;
+          // A suspend (lite groups) waits in place, holding back the rest of its lite topic, and
+          // does not count as an attempt.
+          const suspended = outcome.suspend === true && host.suspend === true;
+          if (attempt >= max && !suspended) break;
           const delay = outcome.retryAfterMs ?? backoffDelay(policy.backoff, attempt, host.random);
           try {
             await host.scheduler.sleep(delay, this.#stop.signal);
@@ -102,7 +105,7 @@ export class FifoConsumeService implements ConsumeService {
             return false;
           }
           if (isLost(lease)) return false;
-          attempt++;
+          if (!suspended) attempt++;
         }
       }
       return await host.settler.deadLetter(lease, { deliveryAttempt: attempt, maxDeliveryAttempts: max });
@@ -117,12 +120,15 @@ function isLost(lease: Lease): boolean {
   return lease.state === 'lost';
 }
 
-/** Splits a batch into ordered buckets: by message group with the accelerator, else one bucket. */
+/**
+ * Splits a batch into ordered buckets: by message group (a lite message's order key is its lite topic)
+ * with the accelerator, else one bucket.
+ */
 export function bucketsOf(leases: readonly Lease[], accelerate: boolean): Lease[][] {
   if (!accelerate) return leases.length === 0 ? [] : [[...leases]];
   const buckets = new Map<string, Lease[]>();
   for (const l of leases) {
-    const key = l.view.messageGroup ?? '';
+    const key = l.view.messageGroup ?? (l.view.liteTopic === undefined ? '' : `lite:${l.view.liteTopic}`);
     let b = buckets.get(key);
     if (b === undefined) {
       b = [];
