@@ -38,7 +38,7 @@ import {
   LiteSubscriptions,
 } from './lite-subscriptions.js';
 import type { LiteOffset } from './lite-validation.js';
-import { PushConsumer, type PushConsumerStats } from './push-consumer.js';
+import { createExtendedPushConsumer, type PushConsumer, type PushConsumerStats } from './push-consumer.js';
 import type { PushConsumerOptions, PushConsumerShutdownOptions } from './push-consumer-options.js';
 import type { ConsumerCallOptions } from './simple-consumer.js';
 
@@ -88,7 +88,7 @@ export class LitePushConsumer {
     this.#resyncMs = resync;
     let core: ClientCore | undefined;
     let lite: LiteSubscriptions | undefined;
-    this.#push = new PushConsumer(
+    this.#push = createExtendedPushConsumer(
       { ...rest, subscriptions: { [this.topic]: '*' } },
       {
         clientType: 'lite-push-consumer',

@@ -147,6 +147,25 @@ export interface PushConsumerExtension {
   readonly attach?: (core: ClientCore) => void;
 }
 
+/** The extension of the push consumer being built by {@link createExtendedPushConsumer}. */
+let nextExtension: PushConsumerExtension | undefined;
+
+/**
+ * Builds a push consumer changed by `extension` (the public constructor takes none).
+ * @internal
+ */
+export function createExtendedPushConsumer(
+  options: PushConsumerOptions,
+  extension: PushConsumerExtension,
+): PushConsumer {
+  nextExtension = extension;
+  try {
+    return new PushConsumer(options);
+  } finally {
+    nextExtension = undefined;
+  }
+}
+
 function closedError(message = 'The consumer is shut down'): RocketMQError {
   return new RocketMQError(message, 'CLOSED');
 }
@@ -186,7 +205,9 @@ export class PushConsumer {
    * @throws RocketMQError `INVALID_ARGUMENT` for bad options (or a bad access point),
    * `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
    */
-  constructor(options: PushConsumerOptions, extension: PushConsumerExtension = {}) {
+  constructor(options: PushConsumerOptions) {
+    const extension = nextExtension ?? {};
+    nextExtension = undefined;
     this.#o = resolvePushOptions(options);
     this.consumerGroup = this.#o.consumerGroup;
     this.#random = options.random ?? Math.random;
