@@ -43,5 +43,7 @@ export async function startLiteBroker(): Promise<LiteBroker | string> {
     proxies: 1,
     version: LITE_BROKER_VERSION,
     brokerProperties: LITE_BROKER_PROPERTIES,
+    // Generous: three JVMs on a loaded 2-core machine took over 180 s (the default bound) to start.
+    startTimeoutMs: 420_000,
   });
 }
