@@ -17,7 +17,15 @@ export type {
   PushConsumerOptions,
   PushConsumerShutdownOptions,
   RetryLater,
+  Suspend,
 } from './consumer/push-consumer-options.js';
+export {
+  LitePushConsumer,
+  type LitePushConsumerOptions,
+  type SubscribeLiteOptions,
+} from './consumer/lite-push-consumer.js';
+export type { LiteCallOptions } from './consumer/lite-subscriptions.js';
+export type { LiteOffset } from './consumer/lite-validation.js';
 export type { AckResult } from './consumer/ack-all.js';
 export {
   type ConsumerCallOptions,

@@ -13,7 +13,7 @@ import { waitForRoute } from './grpc-probe.js';
 import { rocketmqVersion } from './jar-cache.js';
 import { pickJvmPorts } from './ports.js';
 import { BrokerAdmin } from './remoting-admin.js';
-import type { BrokerAcl, BrokerHandle, StartBrokerOptions, TopicType } from './types.js';
+import type { BrokerAcl, BrokerHandle, GroupOptions, StartBrokerOptions, TopicType } from './types.js';
 
 const GRPC_PORT = 8081;
 const BROKER_PORT = 10911;
@@ -146,7 +146,7 @@ export class DockerBroker implements BrokerHandle {
     });
   }
 
-  async createConsumerGroup(name: string, opts: { fifo?: boolean; maxRetries?: number } = {}): Promise<void> {
+  async createConsumerGroup(name: string, opts: GroupOptions = {}): Promise<void> {
     await this.admin.createGroup(name, opts);
   }
 

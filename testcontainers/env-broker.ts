@@ -7,7 +7,7 @@
  */
 import { waitForRoute } from './grpc-probe.js';
 import { BrokerAdmin, lookupBrokers } from './remoting-admin.js';
-import type { BrokerAcl, BrokerHandle, StartBrokerOptions, TopicType } from './types.js';
+import type { BrokerAcl, BrokerHandle, GroupOptions, StartBrokerOptions, TopicType } from './types.js';
 
 const ROUTE_DEADLINE_MS = 30_000;
 
@@ -68,7 +68,7 @@ export class EnvBroker implements BrokerHandle {
     });
   }
 
-  async createConsumerGroup(name: string, opts: { fifo?: boolean; maxRetries?: number } = {}): Promise<void> {
+  async createConsumerGroup(name: string, opts: GroupOptions = {}): Promise<void> {
     for (const admin of await this.admins()) await admin.createGroup(name, opts);
   }
 

@@ -25,6 +25,7 @@ export {
   type StartClusterOptions,
   startCluster,
 } from './jvm-cluster.js';
+export { EnvBroker } from './env-broker.js';
 export { BrokerAdmin, lookupBrokers } from './remoting-admin.js';
 export { describeBrokerSource, INSTALL_HINT } from './source.js';
 export type {
@@ -32,6 +33,7 @@ export type {
   BrokerHandle,
   BrokerSource,
   BrokerSourceKind,
+  GroupOptions,
   StartBrokerOptions,
   TopicType,
 } from './types.js';

@@ -22,7 +22,7 @@ import { ensureJars } from './jar-cache.js';
 import { JvmProcess, registerTempDir, unregisterTempDir } from './jvm-process.js';
 import { brokerJvmPorts, isPortFree, type JvmPorts, pickJvmPorts } from './ports.js';
 import { BrokerAdmin } from './remoting-admin.js';
-import type { BrokerAcl, BrokerHandle, StartBrokerOptions, TopicType } from './types.js';
+import type { BrokerAcl, BrokerHandle, GroupOptions, StartBrokerOptions, TopicType } from './types.js';
 
 /** Extra knobs of the JVM path (ignored by the env and Docker paths). */
 export interface JvmBrokerOptions extends StartBrokerOptions {
@@ -330,7 +330,7 @@ export class JvmBroker implements BrokerHandle {
     });
   }
 
-  async createConsumerGroup(name: string, opts: { fifo?: boolean; maxRetries?: number } = {}): Promise<void> {
+  async createConsumerGroup(name: string, opts: GroupOptions = {}): Promise<void> {
     this.assertRunning();
     await this.admin.createGroup(name, opts);
   }

@@ -39,7 +39,7 @@ import {
 import { JvmProcess, type JvmSpec, registerTempDir, unregisterTempDir } from './jvm-process.js';
 import { type ClusterPorts, isPortFree, pickClusterPorts } from './ports.js';
 import { BrokerAdmin } from './remoting-admin.js';
-import type { TopicType } from './types.js';
+import type { GroupOptions, TopicType } from './types.js';
 
 const BROKER_MAIN = 'org.apache.rocketmq.broker.BrokerStartup';
 const BROKER_READY = /The broker\[.*\] boot success/;
@@ -451,7 +451,7 @@ export class JvmCluster {
   }
 
   /** Creates (or updates) a consumer group on every running master. */
-  async createConsumerGroup(name: string, opts: { fifo?: boolean; maxRetries?: number } = {}): Promise<void> {
+  async createConsumerGroup(name: string, opts: GroupOptions = {}): Promise<void> {
     const admins = this.admins();
     await Promise.all(this.masters.map((m, i) => (m.alive ? admins[i]!.createGroup(name, opts) : undefined)));
   }

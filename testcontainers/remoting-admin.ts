@@ -5,7 +5,7 @@
  * `SubscriptionGroupConfig`; the broker handles them in `AdminBrokerProcessor`.
  */
 import { parseLenientJson, RemotingClient, type RemotingCredentials } from './remoting-client.js';
-import type { TopicType } from './types.js';
+import type { GroupOptions, TopicType } from './types.js';
 
 export const RequestCode = {
   UPDATE_AND_CREATE_TOPIC: 17,
@@ -43,6 +43,7 @@ export interface GroupConfigView {
   groupName: string;
   consumeMessageOrderly: boolean;
   retryMaxTimes: number;
+  attributes: Record<string, string>;
 }
 
 export class RemotingAdminError extends Error {
@@ -101,7 +102,12 @@ export class BrokerAdmin {
     });
   }
 
-  createGroup(name: string, opts: { fifo?: boolean; maxRetries?: number } = {}): Promise<void> {
+  createGroup(name: string, opts: GroupOptions = {}): Promise<void> {
+    // Group attributes are written `+key` (add or update), as `mqadmin updateSubGroup -a` does.
+    const attributes: Record<string, string> = {};
+    if (opts.liteBindTopic !== undefined) attributes['+lite.bind.topic'] = opts.liteBindTopic;
+    if (opts.liteClientQuota !== undefined)
+      attributes['+lite.sub.client.quota'] = String(opts.liteClientQuota);
     const config = {
       groupName: name,
       consumeEnable: true,
@@ -115,7 +121,7 @@ export class BrokerAdmin {
       notifyConsumerIdsChangedEnable: true,
       groupSysFlag: 0,
       consumeTimeoutMinute: 15,
-      attributes: {},
+      attributes,
     };
     const body = Buffer.from(JSON.stringify(config), 'utf8');
     return withClient(this.brokerAddr, this.credentials, async (c) => {
@@ -142,7 +148,10 @@ export class BrokerAdmin {
     const acl = {
       subject,
       policies: [
-        { policyType: 'Custom', entries: entries.map((e) => ({ ...e, actions: [...e.actions], sourceIps: [] })) },
+        {
+          policyType: 'Custom',
+          entries: entries.map((e) => ({ ...e, actions: [...e.actions], sourceIps: [] })),
+        },
       ],
     };
     const body = Buffer.from(JSON.stringify(acl), 'utf8');
@@ -176,6 +185,7 @@ export class BrokerAdmin {
         groupName: parsed.groupName ?? name,
         consumeMessageOrderly: parsed.consumeMessageOrderly ?? false,
         retryMaxTimes: parsed.retryMaxTimes ?? 0,
+        attributes: parsed.attributes ?? {},
       };
     });
   }

@@ -1,6 +1,17 @@
 /** Public types of the test-broker harness. */
 
-export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY';
+export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'LITE';
+
+/** Options of a consumer group created by the harness. */
+export interface GroupOptions {
+  /** An ordered group (`consumeMessageOrderly`). */
+  fifo?: boolean;
+  maxRetries?: number;
+  /** Makes it a lite group bound to this LITE parent topic (group attribute `lite.bind.topic`, 5.5+). */
+  liteBindTopic?: string;
+  /** Lite topics one client of the group may subscribe to (group attribute `lite.sub.client.quota`). */
+  liteClientQuota?: number;
+}
 
 export interface BrokerAcl {
   accessKey: string;
@@ -18,8 +29,8 @@ export interface BrokerHandle {
   acl?: BrokerAcl;
   /** Creates (or updates) a topic with `message.type`; resolves once the topic is routable through the proxy. */
   createTopic(name: string, type: TopicType, opts?: { queues?: number }): Promise<void>;
-  /** Creates (or updates) a consumer group; `fifo` makes it an ordered group (`consumeMessageOrderly`). */
-  createConsumerGroup(name: string, opts?: { fifo?: boolean; maxRetries?: number }): Promise<void>;
+  /** Creates (or updates) a consumer group (see {@link GroupOptions}). */
+  createConsumerGroup(name: string, opts?: GroupOptions): Promise<void>;
   /** Graceful stop, SIGKILL after a bound; deletes the temp store. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL the proxy+broker JVM; keeps the store (fault tests). */

@@ -103,7 +103,7 @@ export class ConcurrentConsumeService implements ConsumeService {
       } else {
         const delay =
           outcome.retryAfterMs ?? backoffDelay(host.retryPolicy().backoff, Math.max(1, attempt), host.random);
-        settle = host.settler.nack(lease, delay);
+        settle = host.settler.nack(lease, delay, outcome.suspend === true && host.suspend === true);
       }
     } finally {
       if (settle === undefined) {

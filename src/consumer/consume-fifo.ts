@@ -60,9 +60,17 @@ export class FifoConsumeService implements ConsumeService {
 
   async #bucket(queue: ProcessQueue, leases: readonly Lease[]): Promise<void> {
     let broken = false;
+    /** Lite topics suspended in this bucket → the suspend time; their later messages are suspended too. */
+    const suspended = new Map<string, number>();
     for (const lease of leases) {
       if (!this.#unstarted.delete(lease)) continue; // taken by stop(): released by the consumer
       try {
+        const lite = lease.view.liteTopic;
+        const delay = lite === undefined ? undefined : suspended.get(lite);
+        if (delay !== undefined && !this.#stop.signal.aborted && lease.state !== 'lost') {
+          await this.#host.settler.nack(lease, delay, true);
+          continue;
+        }
         if (broken || this.#stop.signal.aborted || lease.state === 'lost') {
           // An earlier message of the bucket was not settled (or we are stopping): hand the rest back;
           // the ordered queue stays blocked at the earliest unsettled message, so order holds.
@@ -71,7 +79,7 @@ export class FifoConsumeService implements ConsumeService {
           continue;
         }
         this.#active++;
-        const settled = await this.#consume(lease);
+        const settled = await this.#consume(lease, suspended);
         if (!settled) broken = true;
       } finally {
         queue.release(lease.view);
@@ -79,8 +87,8 @@ export class FifoConsumeService implements ConsumeService {
     }
   }
 
-  /** Consumes one message to its end; true when it was acked or dead-lettered. */
-  async #consume(lease: Lease): Promise<boolean> {
+  /** Consumes one message to its end; true when it was acked or dead-lettered (false when suspended). */
+  async #consume(lease: Lease, suspended: Map<string, number>): Promise<boolean> {
     const host = this.#host;
     try {
       const view = lease.view;
@@ -92,6 +100,14 @@ export class FifoConsumeService implements ConsumeService {
           const outcome = await callListener(host, view, lease, attempt);
           if (outcome.t === 'success') return await host.settler.ack(lease);
           if (isLost(lease)) return false;
+          if (outcome.suspend === true && host.suspend === true) {
+            // Lite groups: the server holds the message (and the rest of its lite topic) back for
+            // the asked time without counting an attempt.
+            const delay = outcome.retryAfterMs ?? 0;
+            if (view.liteTopic !== undefined) suspended.set(view.liteTopic, delay);
+            await host.settler.nack(lease, delay, true);
+            return false;
+          }
           if (attempt >= max) break;
           const delay = outcome.retryAfterMs ?? backoffDelay(policy.backoff, attempt, host.random);
           try {
@@ -117,12 +133,15 @@ function isLost(lease: Lease): boolean {
   return lease.state === 'lost';
 }
 
-/** Splits a batch into ordered buckets: by message group with the accelerator, else one bucket. */
+/**
+ * Splits a batch into ordered buckets: by message group (a lite message's order key is its lite topic)
+ * with the accelerator, else one bucket.
+ */
 export function bucketsOf(leases: readonly Lease[], accelerate: boolean): Lease[][] {
   if (!accelerate) return leases.length === 0 ? [] : [[...leases]];
   const buckets = new Map<string, Lease[]>();
   for (const l of leases) {
-    const key = l.view.messageGroup ?? '';
+    const key = l.view.messageGroup ?? (l.view.liteTopic === undefined ? '' : `lite:${l.view.liteTopic}`);
     let b = buckets.get(key);
     if (b === undefined) {
       b = [];

@@ -28,6 +28,8 @@ export interface ConsumeHost {
   readonly permits: Semaphore;
   /** The retry policy in force (the server's, once its settings arrived). */
   retryPolicy(): RetryPolicy;
+  /** Whether `{ suspendMs }` is sent as a suspend (lite groups); otherwise it is a plain retry. */
+  readonly suspend?: boolean | undefined;
   /** Counts a listener outcome. */
   record(outcome: 'success' | 'failure', durationMs: number): void;
   /** Spans and metrics of listener calls. @defaultValue none */
@@ -50,12 +52,27 @@ export interface ConsumeService {
 const MAX_RETRY_AFTER_MS = 12 * 60 * 60 * 1000;
 
 /** A listener outcome after validation. */
-export type Outcome = { readonly t: 'success' } | { readonly t: 'failure'; readonly retryAfterMs?: number };
+export type Outcome =
+  | { readonly t: 'success' }
+  | { readonly t: 'failure'; readonly retryAfterMs?: number; readonly suspend?: boolean };
 
 /** Maps what a listener returned (see {@link MessageListener}); an invalid value counts as a failure. */
 export function toOutcome(value: unknown, logger: Logger): Outcome {
   if (value === undefined || value === 'success') return { t: 'success' };
   if (value === 'failure') return { t: 'failure' };
+  if (typeof value === 'object' && value !== null && 'suspendMs' in value) {
+    const ms = (value as { suspendMs: unknown }).suspendMs;
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && ms <= MAX_RETRY_AFTER_MS) {
+      return { t: 'failure', retryAfterMs: Math.max(1, Math.round(ms)), suspend: true };
+    }
+    logger.warn(
+      'listener asked for a suspend out of range (0 < suspendMs ≤ 12 h); treating it as a failure',
+      {
+        suspendMs: String(ms),
+      },
+    );
+    return { t: 'failure' };
+  }
   if (typeof value === 'object' && value !== null && 'retryAfterMs' in value) {
     const ms = (value as { retryAfterMs: unknown }).retryAfterMs;
     if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS) {

@@ -13,10 +13,18 @@ export {
   type SimpleConsumerShutdownOptions,
 } from './simple-consumer.js';
 export { PushConsumer, type PushConsumerStats } from './push-consumer.js';
+export {
+  LitePushConsumer,
+  type LitePushConsumerOptions,
+  type SubscribeLiteOptions,
+} from './lite-push-consumer.js';
+export type { LiteCallOptions } from './lite-subscriptions.js';
+export type { LiteOffset } from './lite-validation.js';
 export type {
   ConsumeContext,
   ConsumeResult,
   MessageListener,
   PushConsumerOptions,
   PushConsumerShutdownOptions,
+  Suspend,
 } from './push-consumer-options.js';

@@ -25,10 +25,20 @@ export interface RetryLater {
 }
 
 /**
- * What a listener reports: `'success'` acks the message; `'failure'` retries it after the retry
- * policy's delay; {@link RetryLater} retries it after the given delay.
+ * Lite consumers: hands the message back for `suspendMs` (0 < ms ≤ 12 h) without counting a delivery
+ * attempt (ChangeInvisibleDuration with the suspend flag). On other consumers it is a plain
+ * {@link RetryLater} of that delay, and the attempt counts.
  */
-export type ConsumeResult = 'success' | 'failure' | RetryLater;
+export interface Suspend {
+  readonly suspendMs: number;
+}
+
+/**
+ * What a listener reports: `'success'` acks the message; `'failure'` retries it after the retry
+ * policy's delay; {@link RetryLater} retries it after the given delay; {@link Suspend} suspends it
+ * (lite consumers).
+ */
+export type ConsumeResult = 'success' | 'failure' | RetryLater | Suspend;
 
 /** Context handed to a listener with each message. */
 export interface ConsumeContext {

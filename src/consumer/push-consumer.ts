@@ -132,6 +132,40 @@ const MAX_PUSH_LONG_POLLING_MS = 5_000;
 /** The broker serves at most 32 messages per receive. */
 const MAX_BATCH = 32;
 
+/**
+ * How a specialised consumer built on this one (the lite push consumer) changes it.
+ * @internal
+ */
+export interface PushConsumerExtension {
+  /** The client type announced in the settings. @defaultValue `'push-consumer'` */
+  readonly clientType?: 'push-consumer' | 'lite-push-consumer';
+  /** Called with the server's lite unsubscribe notice. */
+  readonly notifyUnsubscribeLite?: (liteTopic: string) => void;
+  /** Whether a listener's `{ suspendMs }` is sent as a suspend (lite groups) or as a plain retry. */
+  readonly suspend?: boolean;
+  /** Receives the client core once it is built (before start). */
+  readonly attach?: (core: ClientCore) => void;
+}
+
+/** The extension of the push consumer being built by {@link createExtendedPushConsumer}. */
+let nextExtension: PushConsumerExtension | undefined;
+
+/**
+ * Builds a push consumer changed by `extension` (the public constructor takes none).
+ * @internal
+ */
+export function createExtendedPushConsumer(
+  options: PushConsumerOptions,
+  extension: PushConsumerExtension,
+): PushConsumer {
+  nextExtension = extension;
+  try {
+    return new PushConsumer(options);
+  } finally {
+    nextExtension = undefined;
+  }
+}
+
 function closedError(message = 'The consumer is shut down'): RocketMQError {
   return new RocketMQError(message, 'CLOSED');
 }
@@ -172,18 +206,26 @@ export class PushConsumer {
    * `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
    */
   constructor(options: PushConsumerOptions) {
+    const extension = nextExtension ?? {};
+    nextExtension = undefined;
     this.#o = resolvePushOptions(options);
     this.consumerGroup = this.#o.consumerGroup;
     this.#random = options.random ?? Math.random;
     this.#core = new ClientCore({
       ...consumerCoreOptions(options),
-      clientType: 'push-consumer',
+      clientType: extension.clientType ?? 'push-consumer',
       requestTimeoutMs: this.#o.requestTimeoutMs,
       group: this.consumerGroup,
       subscriptions: toSubscriptionSpecs(this.#o.subscriptions),
-      handlers: { verifyMessage: (command, context) => this.#verify(command.message, context.endpoints) },
+      handlers: {
+        verifyMessage: (command, context) => this.#verify(command.message, context.endpoints),
+        ...(extension.notifyUnsubscribeLite === undefined
+          ? {}
+          : { notifyUnsubscribeLite: (command) => extension.notifyUnsubscribeLite?.(command.liteTopic) }),
+      },
     });
     const core = this.#core;
+    extension.attach?.(core);
     const telemetry = new ClientTelemetry(
       { clientId: core.clientId, namespace: options.namespace ?? '', consumerGroup: this.consumerGroup },
       core.clock,
@@ -254,6 +296,7 @@ export class PushConsumer {
       settler: this.#settler,
       permits: this.#permits,
       retryPolicy: () => this.#retryPolicy(),
+      suspend: extension.suspend ?? false,
       telemetry,
       record: (outcome) => {
         if (outcome === 'success') this.#succeeded++;

@@ -102,10 +102,15 @@ export class Settler {
     }
   }
 
-  /** Makes the message visible again after `delayMs` (the retry delay). Never rejects. */
-  async nack(lease: Lease, delayMs: number): Promise<boolean> {
+  /**
+   * Makes the message visible again after `delayMs` (the retry delay). With `suspend` the request
+   * carries the suspend flag (lite groups: the attempt is not counted). Never rejects.
+   */
+  async nack(lease: Lease, delayMs: number, suspend = false): Promise<boolean> {
     const ok = await this.#retrying(lease, 'nack', 'nack', (ref) =>
-      this.#host.changeInvisible(lease.endpoints, ref, delayMs).then(() => undefined),
+      this.#host
+        .changeInvisible(lease.endpoints, suspend ? { ...ref, suspend: true } : ref, delayMs)
+        .then(() => undefined),
     );
     if (ok) this.#nacked++;
     return ok;

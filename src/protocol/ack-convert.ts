@@ -31,6 +31,11 @@ export interface ReceiptRef {
   readonly messageId: string;
   readonly receiptHandle: string;
   readonly liteTopic?: string | undefined;
+  /**
+   * ChangeInvisibleDuration only: a suspend (lite groups), which the server does not count as a
+   * delivery attempt.
+   */
+  readonly suspend?: boolean | undefined;
 }
 
 /**
@@ -65,6 +70,7 @@ export function buildChangeInvisibleRequest(
     invisibleDuration: durationFromMs(invisibleDurationMs),
     messageId: ref.messageId,
     ...(ref.liteTopic === undefined ? {} : { liteTopic: ref.liteTopic }),
+    ...(ref.suspend === true ? { suspend: true } : {}),
   });
 }
 

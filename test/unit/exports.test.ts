@@ -8,6 +8,7 @@ test('the package entry exports exactly the curated runtime symbols', () => {
   assert.deepEqual(Object.keys(api).sort(), [
     'ConsumeErrorActions',
     'FilterExpression',
+    'LitePushConsumer',
     'MessageView',
     'NonRetryableError',
     'Producer',
