@@ -60,7 +60,10 @@ export class FifoConsumeService implements ConsumeService {
 
   async #bucket(queue: ProcessQueue, leases: readonly Lease[]): Promise<void> {
     let broken = false;
+    const topic = queue.queue.topic;
     for (const lease of leases) {
+      // Paused: wait in front of the next message, so the group's order holds across the pause.
+      if (this.#host.gate?.isPaused(topic) === true) await this.#host.gate.wait(topic, this.#stop.signal);
       if (!this.#unstarted.delete(lease)) continue; // taken by stop(): released by the consumer
       try {
         if (broken || this.#stop.signal.aborted || lease.state === 'lost') {

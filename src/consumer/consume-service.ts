@@ -13,6 +13,7 @@ import type { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import type { RetryPolicy } from '../protocol/settings.js';
 import type { Lease } from './lease-keeper.js';
+import type { PauseGate } from './pause-gate.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { MessageListener } from './push-consumer-options.js';
 import type { Settler } from './settler.js';
@@ -32,6 +33,8 @@ export interface ConsumeHost {
   record(outcome: 'success' | 'failure', durationMs: number): void;
   /** Spans and metrics of listener calls. @defaultValue none */
   readonly telemetry?: ClientTelemetry | undefined;
+  /** Paused topics: no listener call starts for a message of a paused topic. @defaultValue never paused */
+  readonly gate?: PauseGate | undefined;
 }
 
 /** A batch handed over by a process queue. */

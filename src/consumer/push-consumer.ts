@@ -72,6 +72,7 @@ import { FifoConsumeService } from './consume-fifo.js';
 import type { ConsumeHost, ConsumeService } from './consume-service.js';
 import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { PauseGate, pauseTopics } from './pause-gate.js';
 import { ProcessQueue, type ProcessQueueHost, processQueueKey } from './process-queue.js';
 import {
   type PushConsumerOptions,
@@ -155,6 +156,7 @@ export class PushConsumer {
   readonly #queueHost: ProcessQueueHost;
   readonly #telemetry: ClientTelemetry;
   readonly #lifecycle: Lifecycle;
+  readonly #gate = new PauseGate();
   #unobserveCache: (() => void) | undefined;
   #service: ConsumeService | undefined;
   #fifo = false;
@@ -255,12 +257,14 @@ export class PushConsumer {
       permits: this.#permits,
       retryPolicy: () => this.#retryPolicy(),
       telemetry,
+      gate: this.#gate,
       record: (outcome) => {
         if (outcome === 'success') this.#succeeded++;
         else this.#failed++;
       },
     };
     this.#queueHost = {
+      gate: this.#gate,
       scheduler: core.scheduler,
       logger: core.logger,
       random: this.#random,
@@ -316,6 +320,36 @@ export class PushConsumer {
   /** Subscribed topics and their filters. */
   get subscriptions(): ReadonlyMap<string, FilterExpression> {
     return new Map(this.#o.subscriptions);
+  }
+
+  /**
+   * Stops fetching for `topics` (every subscribed topic when omitted): no receive is issued and no
+   * listener call starts for their messages. Nothing is lost: receives in flight complete into the
+   * cache, cached messages wait there with their leases renewed (up to `maxLeaseExtensionMs`; past it
+   * they are delivered again), and listener calls already running finish and settle. FIFO order holds
+   * across a pause. Allowed before start (the consumer then starts paused).
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` when `topics` is not a non-empty array of subscribed topics.
+   */
+  pause(topics?: readonly string[]): void {
+    this.#gate.pause(pauseTopics(topics, this.#o.subscriptions, 'pause'));
+  }
+
+  /**
+   * Resumes `topics` (every paused topic when omitted): receiving and listener calls start again at
+   * once, with what was cached first.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` when `topics` is not a non-empty array of subscribed topics.
+   */
+  resume(topics?: readonly string[]): void {
+    this.#gate.resume(
+      topics === undefined ? this.#gate.paused() : pauseTopics(topics, this.#o.subscriptions, 'resume'),
+    );
+  }
+
+  /** The paused topics. */
+  paused(): string[] {
+    return this.#gate.paused();
   }
 
   /** Counters and gauges (a snapshot). */
