@@ -63,6 +63,7 @@ import {
 } from '../protocol/consumer-rpc.js';
 import { isReadable, type RouteQueue } from '../protocol/route.js';
 import { DEFAULT_PUSH_RETRY_POLICY, type RetryPolicy } from '../protocol/settings.js';
+import { InterceptorChain } from '../protocol/interceptors.js';
 import type { VerifyOutcome } from '../protocol/telemetry-session.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -71,6 +72,7 @@ import { ConcurrentConsumeService } from './consume-concurrent.js';
 import { FifoConsumeService } from './consume-fifo.js';
 import type { ConsumeHost, ConsumeService } from './consume-service.js';
 import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
+import { withReceiveHooks } from './consumer-hooks.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { PauseGate, pauseTopics } from './pause-gate.js';
 import { ProcessQueue, type ProcessQueueHost, processQueueKey } from './process-queue.js';
@@ -236,7 +238,9 @@ export class PushConsumer {
       },
       { maxBatchSize: this.#o.ackBatchSize, flushDelayMs: this.#o.ackFlushDelayMs },
     );
+    const interceptors = new InterceptorChain(this.#o.interceptors, core.logger, core.clock);
     this.#settler = new Settler({
+      interceptors,
       clock: core.clock,
       scheduler: core.scheduler,
       logger: core.logger,
@@ -258,6 +262,7 @@ export class PushConsumer {
       retryPolicy: () => this.#retryPolicy(),
       telemetry,
       gate: this.#gate,
+      interceptors,
       record: (outcome) => {
         if (outcome === 'success') this.#succeeded++;
         else this.#failed++;
@@ -305,6 +310,7 @@ export class PushConsumer {
         return service.deliver(queue, leases);
       },
     };
+    this.#queueHost = withReceiveHooks(this.#queueHost, interceptors);
   }
 
   /** The client id sent to the server. */
