@@ -105,6 +105,8 @@ describe('Interceptors: Producer and PushConsumer', () => {
       timers: time,
       logger: quiet,
       interceptors,
+      // Generous: on a loaded machine a send timed out and retried stores a second copy.
+      requestTimeoutMs: 60_000,
     });
     t.after(() => producer.shutdown({ timeoutMs: 0 }));
     await producer.start();
@@ -134,7 +136,7 @@ describe('Interceptors: Producer and PushConsumer', () => {
         }),
       );
     }
-    await drive(time, () => consumer.stats().acked === N, `${N} acks`, { stepMs: 5 });
+    await drive(time, () => consumer.stats().acked >= N, `${N} acks`, { stepMs: 5 });
     await drive(time, () => tally.of('ack.after.ok').size === N, 'the last ack hooks');
 
     const exactlyOnce = (what: string): void => {
