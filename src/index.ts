@@ -94,6 +94,7 @@ export type {
   TransactionChecker,
   TransactionCheckResult,
 } from './producer/options.js';
+export type { HookContext, HookOutcome, HookPoint, Interceptor } from './protocol/interceptors.js';
 export {
   type BatchSendReceipt,
   Producer,

@@ -28,10 +28,13 @@ export class ConcurrentConsumeService implements ConsumeService {
   /** Settles handed off by finished workers, until they complete. */
   readonly #settling = new Set<Promise<void>>();
   #stopped = false;
+  /** Messages of paused topics, by topic, in arrival order (see `pause-gate.ts`). */
+  readonly #parked = new Map<string, Item[]>();
 
   constructor(host: ConsumeHost, concurrency: number) {
     this.#host = host;
     this.#concurrency = concurrency;
+    host.gate?.onResume((topics) => this.#unpark(topics));
   }
 
   get active(): number {
@@ -40,7 +43,9 @@ export class ConcurrentConsumeService implements ConsumeService {
 
   /** Messages received and waiting for a worker. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    let parked = 0;
+    for (const items of this.#parked.values()) parked += items.length;
+    return this.#waiting.length - this.#head + parked;
   }
 
   deliver(queue: ProcessQueue, leases: readonly Lease[]): Promise<void> {
@@ -52,6 +57,8 @@ export class ConcurrentConsumeService implements ConsumeService {
   stop(): Lease[] {
     this.#stopped = true;
     const left = this.#waiting.slice(this.#head).map((i) => i.lease);
+    for (const items of this.#parked.values()) for (const i of items) left.push(i.lease);
+    this.#parked.clear();
     this.#waiting = [];
     this.#head = 0;
     return left;
@@ -70,12 +77,34 @@ export class ConcurrentConsumeService implements ConsumeService {
         this.#waiting = this.#waiting.slice(this.#head);
         this.#head = 0;
       }
+      const topic = item.queue.queue.topic;
+      if (this.#host.gate?.isPaused(topic) === true) {
+        const parked = this.#parked.get(topic);
+        if (parked === undefined) this.#parked.set(topic, [item]);
+        else parked.push(item);
+        continue;
+      }
       const run = this.#consume(item).finally(() => {
         this.#running.delete(run);
         this.#pump();
       });
       this.#running.add(run);
     }
+  }
+
+  /** Puts the parked messages of resumed topics back in front of the queue, oldest first. */
+  #unpark(topics: readonly string[]): void {
+    if (this.#stopped) return;
+    const back: Item[] = [];
+    for (const t of topics) {
+      const items = this.#parked.get(t);
+      this.#parked.delete(t);
+      if (items !== undefined) back.push(...items);
+    }
+    if (back.length === 0) return;
+    this.#waiting = [...back, ...this.#waiting.slice(this.#head)];
+    this.#head = 0;
+    this.#pump();
   }
 
   /**

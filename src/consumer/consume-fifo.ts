@@ -62,7 +62,10 @@ export class FifoConsumeService implements ConsumeService {
     let broken = false;
     /** Lite topics suspended in this bucket → the suspend time; their later messages are suspended too. */
     const suspended = new Map<string, number>();
+    const topic = queue.queue.topic;
     for (const lease of leases) {
+      // Paused: wait in front of the next message, so the group's order holds across the pause.
+      if (this.#host.gate?.isPaused(topic) === true) await this.#host.gate.wait(topic, this.#stop.signal);
       if (!this.#unstarted.delete(lease)) continue; // taken by stop(): released by the consumer
       try {
         const lite = lease.view.liteTopic;

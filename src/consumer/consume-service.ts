@@ -11,8 +11,10 @@ import type { Semaphore } from '../internal/semaphore.js';
 import type { MessageView } from '../model/message-view.js';
 import type { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
+import type { InterceptorChain } from '../protocol/interceptors.js';
 import type { RetryPolicy } from '../protocol/settings.js';
 import type { Lease } from './lease-keeper.js';
+import type { PauseGate } from './pause-gate.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { MessageListener } from './push-consumer-options.js';
 import type { Settler } from './settler.js';
@@ -34,6 +36,10 @@ export interface ConsumeHost {
   record(outcome: 'success' | 'failure', durationMs: number): void;
   /** Spans and metrics of listener calls. @defaultValue none */
   readonly telemetry?: ClientTelemetry | undefined;
+  /** User hooks around each listener call. @defaultValue none */
+  readonly interceptors?: InterceptorChain | undefined;
+  /** Paused topics: no listener call starts for a message of a paused topic. @defaultValue never paused */
+  readonly gate?: PauseGate | undefined;
 }
 
 /** A batch handed over by a process queue. */
@@ -100,7 +106,15 @@ export async function callListener(
   let outcome: Outcome;
   try {
     const call = () => host.listener(view, { signal: lease.signal, attempt });
-    outcome = toOutcome(await (op === undefined ? call() : op.run(call)), host.logger);
+    const invoke = async () => toOutcome(await (op === undefined ? call() : op.run(call)), host.logger);
+    outcome =
+      host.interceptors === undefined || host.interceptors.empty
+        ? await invoke()
+        : await host.interceptors.around(
+            { point: 'consume', topic: view.topic, messages: [view] },
+            invoke,
+            (o) => (o.t === 'success' ? { result: 'success' } : { status: 'error', result: 'failure' }),
+          );
     if (outcome.t === 'success') op?.succeed();
     else op?.fail('failure');
   } catch (err) {

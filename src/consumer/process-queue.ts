@@ -32,6 +32,7 @@ import type { Logger } from '../observability/logger.js';
 import type { RouteQueue } from '../protocol/route.js';
 import type { FilterSpec } from '../protocol/settings.js';
 import type { Lease } from './lease-keeper.js';
+import type { PauseGate } from './pause-gate.js';
 
 /** What a process queue needs from its consumer. */
 export interface ProcessQueueHost {
@@ -61,6 +62,8 @@ export interface ProcessQueueHost {
    * batch is settled (the broker serves the queue's next messages only then).
    */
   deliver(queue: ProcessQueue, leases: readonly Lease[]): Promise<void>;
+  /** Paused topics: no receive while this queue's topic is paused. @defaultValue never paused */
+  readonly gate?: PauseGate | undefined;
 }
 
 const THROTTLE_DELAY_MS = 20;
@@ -172,6 +175,10 @@ export class ProcessQueue {
     const backoff = createBackoff(this.#host.receiveBackoff, this.#host.random ?? Math.random);
     let attemptId = randomUUID();
     while (!signal.aborted) {
+      if (this.#host.gate?.isPaused(this.queue.topic) === true) {
+        await this.#host.gate.wait(this.queue.topic, signal);
+        continue;
+      }
       if (!this.#hasRoom()) {
         this.#room = createDeferred<void>();
         await this.#room.promise;

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+import { type Interceptor, validateInterceptors } from '../protocol/interceptors.js';
 import { RocketMQError } from '../errors.js';
 import type { BackoffPolicy } from '../internal/backoff.js';
 import type { FilterExpression } from '../model/filter-expression.js';
@@ -91,6 +92,11 @@ export interface PushConsumerOptions extends ConsumerClientOptions {
   ackBatchSize?: number | undefined;
   /** Longest wait of an ack before its batch is sent. @defaultValue 5 */
   ackFlushDelayMs?: number | undefined;
+  /**
+   * Hooks around receive, consume, ack, change of invisible duration and dead-letter forwarding, run in
+   * this order (see `protocol/interceptors.ts`). @defaultValue none
+   */
+  interceptors?: readonly Interceptor[] | undefined;
   // ── tuning ──
   /** Interval of the assignment scan. @defaultValue 5000 */
   assignmentScanIntervalMs?: number | undefined;
@@ -121,6 +127,7 @@ export interface ResolvedPushOptions {
   readonly ackFlushDelayMs: number;
   readonly requestTimeoutMs: number;
   readonly assignmentScanIntervalMs: number;
+  readonly interceptors: readonly Interceptor[];
 }
 
 function invalid(message: string): RocketMQError {
@@ -208,5 +215,6 @@ export function resolvePushOptions(options: PushConsumerOptions): ResolvedPushOp
     ackFlushDelayMs: nonNegativeMs('ackFlushDelayMs', options.ackFlushDelayMs, 5),
     requestTimeoutMs: positiveMs('requestTimeoutMs', options.requestTimeoutMs, 3_000),
     assignmentScanIntervalMs: positiveMs('assignmentScanIntervalMs', options.assignmentScanIntervalMs, 5_000),
+    interceptors: validateInterceptors(options.interceptors),
   };
 }

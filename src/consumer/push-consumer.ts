@@ -63,6 +63,7 @@ import {
 } from '../protocol/consumer-rpc.js';
 import { isReadable, type RouteQueue } from '../protocol/route.js';
 import { DEFAULT_PUSH_RETRY_POLICY, type RetryPolicy } from '../protocol/settings.js';
+import { InterceptorChain } from '../protocol/interceptors.js';
 import type { VerifyOutcome } from '../protocol/telemetry-session.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -71,7 +72,9 @@ import { ConcurrentConsumeService } from './consume-concurrent.js';
 import { FifoConsumeService } from './consume-fifo.js';
 import type { ConsumeHost, ConsumeService } from './consume-service.js';
 import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
+import { withReceiveHooks } from './consumer-hooks.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { PauseGate, pauseTopics } from './pause-gate.js';
 import { ProcessQueue, type ProcessQueueHost, processQueueKey } from './process-queue.js';
 import {
   type PushConsumerOptions,
@@ -189,6 +192,7 @@ export class PushConsumer {
   readonly #queueHost: ProcessQueueHost;
   readonly #telemetry: ClientTelemetry;
   readonly #lifecycle: Lifecycle;
+  readonly #gate = new PauseGate();
   #unobserveCache: (() => void) | undefined;
   #service: ConsumeService | undefined;
   #fifo = false;
@@ -276,7 +280,9 @@ export class PushConsumer {
       },
       { maxBatchSize: this.#o.ackBatchSize, flushDelayMs: this.#o.ackFlushDelayMs },
     );
+    const interceptors = new InterceptorChain(this.#o.interceptors, core.logger, core.clock);
     this.#settler = new Settler({
+      interceptors,
       clock: core.clock,
       scheduler: core.scheduler,
       logger: core.logger,
@@ -298,12 +304,15 @@ export class PushConsumer {
       retryPolicy: () => this.#retryPolicy(),
       suspend: extension.suspend ?? false,
       telemetry,
+      gate: this.#gate,
+      interceptors,
       record: (outcome) => {
         if (outcome === 'success') this.#succeeded++;
         else this.#failed++;
       },
     };
     this.#queueHost = {
+      gate: this.#gate,
       scheduler: core.scheduler,
       logger: core.logger,
       random: this.#random,
@@ -344,6 +353,7 @@ export class PushConsumer {
         return service.deliver(queue, leases);
       },
     };
+    this.#queueHost = withReceiveHooks(this.#queueHost, interceptors);
   }
 
   /** The client id sent to the server. */
@@ -359,6 +369,36 @@ export class PushConsumer {
   /** Subscribed topics and their filters. */
   get subscriptions(): ReadonlyMap<string, FilterExpression> {
     return new Map(this.#o.subscriptions);
+  }
+
+  /**
+   * Stops fetching for `topics` (every subscribed topic when omitted): no receive is issued and no
+   * listener call starts for their messages. Nothing is lost: receives in flight complete into the
+   * cache, cached messages wait there with their leases renewed (up to `maxLeaseExtensionMs`; past it
+   * they are delivered again), and listener calls already running finish and settle. FIFO order holds
+   * across a pause. Allowed before start (the consumer then starts paused).
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` when `topics` is not a non-empty array of subscribed topics.
+   */
+  pause(topics?: readonly string[]): void {
+    this.#gate.pause(pauseTopics(topics, this.#o.subscriptions, 'pause'));
+  }
+
+  /**
+   * Resumes `topics` (every paused topic when omitted): receiving and listener calls start again at
+   * once, with what was cached first.
+   *
+   * @throws RocketMQError `INVALID_ARGUMENT` when `topics` is not a non-empty array of subscribed topics.
+   */
+  resume(topics?: readonly string[]): void {
+    this.#gate.resume(
+      topics === undefined ? this.#gate.paused() : pauseTopics(topics, this.#o.subscriptions, 'resume'),
+    );
+  }
+
+  /** The paused topics. */
+  paused(): string[] {
+    return this.#gate.paused();
   }
 
   /** Counters and gauges (a snapshot). */

@@ -22,6 +22,7 @@ import type { ClientTelemetry } from '../observability/client-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import type { SettleOperation } from '../observability/messaging-attributes.js';
 import type { DeadLetterAttempts, ReceiptRef } from '../protocol/consumer-rpc.js';
+import type { HookPoint, InterceptorChain } from '../protocol/interceptors.js';
 import type { Endpoints } from '../rpc/endpoints.js';
 import type { AckBatcher } from './ack-batcher.js';
 import type { Lease } from './lease-keeper.js';
@@ -35,6 +36,8 @@ export interface SettlerHost {
   readonly batcher: AckBatcher;
   /** Settle spans (children of the message's process span) and metrics. @defaultValue none */
   readonly telemetry?: ClientTelemetry | undefined;
+  /** User hooks around each settle. @defaultValue none */
+  readonly interceptors?: InterceptorChain | undefined;
   changeInvisible(endpoints: Endpoints, ref: ReceiptRef, invisibleMs: number): Promise<string>;
   forwardToDeadLetterQueue(
     endpoints: Endpoints,
@@ -91,7 +94,9 @@ export class Settler {
     if (ref === undefined) return false;
     const op = this.#startSettle('ack', lease);
     try {
-      await this.#host.batcher.ack(lease.endpoints, ref, lease.expiresAt);
+      await this.#intercepted('ack', lease, () =>
+        this.#host.batcher.ack(lease.endpoints, ref, lease.expiresAt),
+      );
       this.#acked++;
       op?.succeed();
       return true;
@@ -152,6 +157,22 @@ export class Settler {
   ): Promise<boolean> {
     const ref = await this.#take(lease);
     if (ref === undefined) return false;
+    const point: HookPoint = operation === 'dead_letter' ? 'forward-to-dlq' : 'change-invisible-duration';
+    return this.#intercepted(
+      point,
+      lease,
+      () => this.#retry(lease, ref, what, operation, call),
+      (ok) => (ok ? {} : { status: 'error' }),
+    );
+  }
+
+  async #retry(
+    lease: Lease,
+    ref: ReceiptRef,
+    what: string,
+    operation: SettleOperation,
+    call: (ref: ReceiptRef) => Promise<void>,
+  ): Promise<boolean> {
     const op = this.#startSettle(operation, lease);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -175,6 +196,21 @@ export class Settler {
         }
       }
     }
+  }
+
+  #intercepted<T>(
+    point: HookPoint,
+    lease: Lease,
+    run: () => Promise<T>,
+    describe?: (r: T) => { status?: 'ok' | 'error' },
+  ): Promise<T> {
+    const chain = this.#host.interceptors;
+    if (chain === undefined || chain.empty) return run();
+    return chain.around(
+      { point: point as 'ack', topic: lease.view.topic, messages: [lease.view] },
+      run,
+      describe,
+    );
   }
 
   #startSettle(operation: SettleOperation, lease: Lease) {

@@ -13,6 +13,7 @@ import { validateTopic } from '../model/message.js';
 import type { MessageView } from '../model/message-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClientCoreOptions } from '../protocol/client-core.js';
+import { type Interceptor, validateInterceptors } from '../protocol/interceptors.js';
 import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
 import type { TlsConfig } from '../rpc/channel-pool.js';
 
@@ -57,6 +58,11 @@ export interface ProducerOptions {
   /** Client id. @defaultValue a new one */
   clientId?: string | undefined;
 
+  /**
+   * Hooks around send and transaction commit/rollback, run in this order (see
+   * `protocol/interceptors.ts`). @defaultValue none
+   */
+  interceptors?: readonly Interceptor[] | undefined;
   // ── tuning and test seams ──
   /** Period of the health probe of isolated endpoints (a Heartbeat). @defaultValue 10 s */
   isolationProbeIntervalMs?: number | undefined;
@@ -81,6 +87,7 @@ export interface ResolvedProducerOptions extends ProducerOptions {
   readonly namespace: string;
   readonly maxAttempts: number;
   readonly isolationProbeIntervalMs: number;
+  readonly interceptors: readonly Interceptor[];
 }
 
 /** Largest accepted `maxAttempts`. */
@@ -140,6 +147,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     namespace,
     maxAttempts,
     isolationProbeIntervalMs,
+    interceptors: validateInterceptors(options.interceptors),
   };
 }
 

@@ -35,6 +35,7 @@ import type { Logger } from '../observability/logger.js';
 import { ClientCore } from '../protocol/client-core.js';
 import type { ClientCoreStateName } from '../protocol/client-state.js';
 import { sendHeartbeat } from '../protocol/lifecycle-convert.js';
+import { InterceptorChain } from '../protocol/interceptors.js';
 import type { RouteQueue } from '../protocol/route.js';
 import {
   type OutgoingMessage,
@@ -135,6 +136,7 @@ export class Producer {
   readonly #telemetry: ClientTelemetry;
   readonly #random: RandomSource;
   readonly #lifecycle: Lifecycle;
+  readonly #interceptors: InterceptorChain;
   /** Where each receipt's message was accepted (EndTransaction goes there). */
   readonly #acceptedBy = new WeakMap<SendReceipt, RouteQueue['endpoints']>();
   #starting: Promise<void> | undefined;
@@ -187,6 +189,7 @@ export class Producer {
       { clientId: this.#core.clientId, namespace: o.namespace },
       this.#core.clock,
     );
+    this.#interceptors = new InterceptorChain(o.interceptors, this.#logger, this.#core.clock);
     this.#isolation = new EndpointIsolation(this.#logger);
     this.#avoidance = new BrokerAvoidance(this.#core.clock);
     this.#selector = new QueueSelector(this.#random);
@@ -284,7 +287,12 @@ export class Producer {
       try {
         const prepared = this.#traced(message, validated, false, op.traceProperties(opts));
         if (this.#core.state !== 'running') await this.#ready();
-        return await this.#sendOne(prepared, opts, op);
+        if (this.#interceptors.empty) return await this.#sendOne(prepared, opts, op);
+        return await this.#interceptors.around(
+          { point: 'send', topic: prepared.topic, messages: [message] },
+          () => this.#sendOne(prepared, opts, op),
+          (r) => ({ receipts: [r] }),
+        );
       } catch (err) {
         op.fail(err);
         throw err;
@@ -336,11 +344,17 @@ export class Producer {
         const prepared = validated.map((v, i) => this.#traced(messages[i]!, v, false, trace));
         await this.#ready();
         const outgoing = prepared.map((p) => ({ prepared: p, messageId: this.#ids.next() }));
-        const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts, op);
-        return Object.freeze({
-          messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
-          entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
-        });
+        const sendAll = async (): Promise<BatchSendReceipt> => {
+          const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts, op);
+          return Object.freeze({
+            messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
+            entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
+          });
+        };
+        if (this.#interceptors.empty) return await sendAll();
+        return await this.#interceptors.around({ point: 'send', topic, messages }, sendAll, (r) => ({
+          receipts: r.entries,
+        }));
       } catch (err) {
         op.fail(err);
         throw err;
@@ -392,7 +406,11 @@ export class Producer {
               );
             }
             await this.#ready();
-            return await this.#sendOne(prepared, opts, op);
+            return await this.#interceptors.around(
+              { point: 'send', topic: prepared.topic, messages: [message] },
+              () => this.#sendOne(prepared, opts, op),
+              (r) => ({ receipts: [r] }),
+            );
           } catch (err) {
             op.fail(err);
             throw err;
@@ -401,7 +419,14 @@ export class Producer {
       end: (receipt, decision, options) =>
         this.#track(async () => {
           const opts = checkCallOptions(options);
-          await this.#endTransaction(receipt, decision, opts);
+          await this.#interceptors.around(
+            {
+              point: decision === 'COMMIT' ? 'commit-transaction' : 'rollback-transaction',
+              topic: receipt.queue.topic,
+              receipts: [receipt],
+            },
+            () => this.#endTransaction(receipt, decision, opts),
+          );
         }),
     });
   }

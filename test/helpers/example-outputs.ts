@@ -4,6 +4,12 @@
  */
 /** Example → lines its output must contain. */
 export const EXAMPLES: Record<string, readonly RegExp[]> = {
+  'push-consumer-pause': [
+    /ok: no job handled during 2 s of pause/,
+    /ok: pausing a topic that is not subscribed is refused with INVALID_ARGUMENT/,
+    /ok: after resume all 60 jobs were handled exactly once/,
+  ],
+  interceptors: [/ok: the hooks saw 20 sends, 20 listener calls and 20 acks, despite a throwing hook/],
   'producer-normal': [
     /ok: an empty body is refused with MESSAGE_BODY_EMPTY/,
     /ok: a send whose signal is aborted fails with ABORTED/,
