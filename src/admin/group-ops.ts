@@ -90,7 +90,10 @@ function policyFromBroker(v: unknown): GroupRetryPolicy | undefined {
   }
   if (r.type === 'CUSTOMIZED') {
     const next = rec(r.customizedRetryPolicy).next;
-    return { kind: 'customized', delaysMs: Array.isArray(next) ? next.map(num) : [] };
+    // A customized policy without delays is the broker's default.
+    return Array.isArray(next) && next.length > 0
+      ? { kind: 'customized', delaysMs: next.map(num) }
+      : undefined;
   }
   return undefined;
 }

@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { Admin } from '../../src/admin/index.js';
+import { runCli } from '../../src/cli/run.js';
 import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
 import { RocketMQError } from '../../src/errors.js';
 import type { MessageView } from '../../src/model/message-view.js';
 import { Producer } from '../../src/producer/producer.js';
 import type { BrokerHandle } from '../../testcontainers/index.js';
 import { releaseSharedBroker, sharedBroker, uniqueName } from '../helpers/broker.js';
+import { fakeIo } from '../helpers/fake-cli-io.js';
 import { waitUntil } from '../helpers/wait-for.js';
 
 const AWAIT_MS = 5_000;
@@ -339,5 +341,63 @@ describe('Admin against a real RocketMQ 5.x broker', () => {
   test('redriving from a group without a dead-letter topic fails typed', async (t) => {
     if (!broker) return t.skip(skipReason);
     await assert.rejects(admin.redriveDeadLetters(uniqueName('adm-nodlq')), { code: 'TOPIC_NOT_FOUND' });
+  });
+
+  test('CLI: topic create/describe, group create, lag --watch redraws, offset reset --dry-run, dlq list of a group without one exits 5', async (t) => {
+    if (!broker) return t.skip(skipReason);
+    const env = {
+      ROCKETMQ_NAMESRV: broker.namesrv,
+      ...(broker.acl
+        ? { ROCKETMQ_ACCESS_KEY: broker.acl.accessKey, ROCKETMQ_SECRET_KEY: broker.acl.secretKey }
+        : {}),
+    };
+    const topic = uniqueName('adm-cli');
+    const group = uniqueName('adm-cli-g');
+    const run = async (...argv: string[]) => {
+      const io = fakeIo(env);
+      const code = await runCli(argv, io);
+      return { code, out: io.out.join(''), err: io.err.join('') };
+    };
+    const created = await run('topic', 'create', topic, '--type', 'fifo', '--queues', '2');
+    assert.equal(created.code, 0, created.err);
+    assert.match(created.out, /BROKER\s+ADDRESS\s+RESULT\n\S+\s+\S+\s+ok/);
+    const described = await run('topic', 'describe', topic, '--json');
+    assert.equal(described.code, 0, described.err);
+    const d = JSON.parse(described.out) as { type: string; queues: unknown[] };
+    assert.equal(d.type, 'FIFO');
+    assert.equal(d.queues.length, 2);
+    assert.equal((await run('group', 'create', group, '--fifo', '--max-attempts', '3')).code, 0);
+    assert.match((await run('group', 'describe', group)).out, /fifo true\s+max attempts 3/);
+    const producer = await producerFor(t, topic);
+    await producer.send({ topic, body: 'x', messageGroup: 'm' });
+    await consumerFor(t, group, topic);
+    await eventually('lag 1 in the CLI', 30_000, async () => {
+      const r = await run('lag', group, '--topic', topic, '--json');
+      return r.code === 0 && (JSON.parse(r.out) as { totalLag: number }).totalLag === 1 ? r : undefined;
+    });
+
+    const io = fakeIo(env);
+    const watching = runCli(['lag', group, '--topic', topic, '--watch'], io);
+    await Promise.race([
+      io.waitFor('out', /total lag/),
+      watching.then((code) => assert.fail(`lag --watch ended (${code}): ${io.err.join('')}`)),
+    ]);
+    assert.match(io.out.join(''), /total lag 1\b/);
+    const draws = () => io.out.join('').split('total lag').length - 1;
+    assert.equal(draws(), 1);
+    await waitUntil(() => io.timers.pending > 0, 10_000, 'the watch to wait for its next draw');
+    io.timers.fireTimeouts();
+    await waitUntil(() => draws() === 2, 10_000, 'the second draw');
+    await waitUntil(() => io.timers.pending > 0, 10_000, 'the watch to wait again');
+    io.interrupt();
+    assert.equal(await watching, 0);
+
+    const dry = await run('offset', 'reset', group, topic, '--to', '0', '--dry-run');
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /^dry run: /);
+    const noDlq = await run('dlq', 'list', group);
+    assert.equal(noDlq.code, 5, noDlq.err);
+    assert.match(noDlq.err, /TOPIC_NOT_FOUND/);
+    assert.equal((await run('topic', 'delete', topic)).code, 0);
   });
 });
