@@ -180,8 +180,7 @@ function isPollingTimeRejection(status: { code: number; message: string }): bool
 function isFilterRejection(status: { code: number; message: string }): boolean {
   if (status.code === Code.ILLEGAL_FILTER_EXPRESSION) return true;
   return (
-    status.code === Code.INTERNAL_SERVER_ERROR &&
-    /parse the consumer's subscription failed/i.test(status.message)
+    status.code === Code.INTERNAL_SERVER_ERROR && /parse the consumer's subscription failed/i.test(status.message)
   );
 }
 

@@ -104,8 +104,7 @@ function parseEntry(raw: string): { scheme: AddressScheme; address: Address } {
  * mixed IPv4/IPv6 lists, or a domain name next to other addresses (one channel cannot take them).
  */
 export function parseEndpoints(accessPoint: string): Endpoints {
-  if (typeof accessPoint !== 'string')
-    throw new RocketMQError('Access point must be a string', 'INVALID_ARGUMENT');
+  if (typeof accessPoint !== 'string') throw new RocketMQError('Access point must be a string', 'INVALID_ARGUMENT');
   if (accessPoint.trim() === '') throw invalid('Access point is empty');
   const entries = accessPoint.split(/[;,]/).map((e) => e.trim());
   const parsed = entries.map((entry, i) => {

@@ -24,6 +24,8 @@ const TOPIC_MAX_LENGTH = 127;
 const GROUP_MAX_LENGTH = 120;
 const NAME_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
 
+
+
 /** `Validators.checkTopic` + system-topic check → `ILLEGAL_TOPIC`. */
 export function validateTopicName(name: string): void {
   if (isBlank(name)) throw new BrokerStatusError(Code.ILLEGAL_TOPIC, 'The specified topic is blank');
