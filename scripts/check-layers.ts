@@ -1,11 +1,13 @@
 /**
  * Enforces the import direction between the layers of src/ (style guide §4):
- *   internal → errors → model/observability → rpc → protocol → producer/consumer → managed (→ cli)
+ *   internal → errors → model/observability → rpc → protocol → admin → producer/consumer → managed (→ cli)
  * Each layer may import only from itself and from layers below it. `model/` holds the plain
  * public types (MessageInit, MessageView, SendReceipt); it imports only internal/ and errors,
  * so the protocol converters can produce model types without model ever seeing gen types. `src/gen` (generated
  * protobuf code) may be imported only by rpc/, the protocol converters and the in-process
- * broker under testing/. Exits non-zero and lists every violation.
+ * broker under testing/. `admin/` (the remoting admin client, entry `rocketmq-ts/admin`) may be
+ * imported only by admin/, testing/ and cli/, so the core entry stays gRPC-only. Exits non-zero and
+ * lists every violation.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -21,6 +23,7 @@ const RANK: Record<string, number> = {
   model: 2,
   rpc: 3,
   protocol: 4,
+  admin: 5,
   producer: 6,
   consumer: 6,
   managed: 7,
@@ -30,13 +33,21 @@ const RANK: Record<string, number> = {
 };
 
 /** Files (relative to src/, without extension) allowed to import src/gen. */
-const GEN_ALLOWED = [/^rpc\//, /^protocol\/(convert|codec|telemetry)/, /^protocol\/.*-convert$/, /^testing\//];
+const GEN_ALLOWED = [
+  /^rpc\//,
+  /^protocol\/(convert|codec|telemetry)/,
+  /^protocol\/.*-convert$/,
+  /^testing\//,
+];
 
 /** producer and consumer are siblings: neither imports the other. */
 const SIBLINGS: Array<[string, string]> = [
   ['producer', 'consumer'],
   ['model', 'observability'],
 ];
+
+/** Layers whose files may import admin/ (the core entry must not reach it). */
+const ADMIN_IMPORTERS = new Set(['admin', 'testing', 'cli']);
 
 function layerOf(rel: string): string {
   const first = rel.split('/')[0] ?? '';
@@ -52,7 +63,8 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 export function checkLayers(srcDir = SRC): string[] {
   const problems: string[] = [];
@@ -77,7 +89,12 @@ export function checkLayers(srcDir = SRC): string[] {
       const to = layerOf(target);
       if (to === 'gen') {
         const stem = rel.replace(/\.ts$/, '');
-        if (!GEN_ALLOWED.some((re) => re.test(stem))) problems.push(`${rel}: may not import src/gen (${spec})`);
+        if (!GEN_ALLOWED.some((re) => re.test(stem)))
+          problems.push(`${rel}: may not import src/gen (${spec})`);
+        continue;
+      }
+      if (to === 'admin' && !ADMIN_IMPORTERS.has(from)) {
+        problems.push(`${rel}: only admin/, testing/ and cli/ may import admin/ (${spec})`);
         continue;
       }
       const toRank = RANK[to];

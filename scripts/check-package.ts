@@ -6,9 +6,9 @@
  *  3. `attw` (are-the-types-wrong) and `publint --strict` on that tarball, in parallel
  *  4. the tarball's library files (everything but the CLI) never mention `__dirname`, `__filename`,
  *     `import.meta`, `package.json` or `node:fs`: nothing is read from or written to disk at import
- *     and, in the published ESM .d.ts of both entries (after stripInternal), which must
+ *     and, in the published ESM .d.ts of every entry (after stripInternal), which must
  *     type-check, no exported type reaches a generated (gen/) declaration
- *  5. the tarball installed as node_modules/rocketmq-ts: `require()` of both entries gives the same
+ *  5. the tarball installed as node_modules/rocketmq-ts: `require()` of each entry (core, testing, admin) gives the same
  *     exports as `import`, and an error from the CJS copy passes `instanceof` of the ESM copy
  *  6. scripts/package-check/smoke-example.mjs (Producer + SimpleConsumer against
  *     `rocketmq-ts/testing`) bundled by esbuild into ONE file, run in an empty directory with an empty
@@ -100,7 +100,7 @@ function scanLibraryFiles(pkg: string): void {
 }
 
 /**
- * Walks the types of every export of both entries in the PUBLISHED declarations (after stripInternal) with the compiler-API walk of test/helpers/public-api.ts: no exported type may reach a
+ * Walks the types of every export of every entry in the PUBLISHED declarations (after stripInternal) with the compiler-API walk of test/helpers/public-api.ts: no exported type may reach a
  * declaration under dist/…/gen/.
  */
 function checkPublishedTypes(pkg: string): number {
@@ -108,7 +108,11 @@ function checkPublishedTypes(pkg: string): number {
   // The CJS declarations are emitted from the same sources; attw checks how both resolve.
   for (const format of ['esm']) {
     const dist = join(pkg, 'dist', format);
-    const entries = [join(dist, 'index.d.ts'), join(dist, 'testing', 'index.d.ts')];
+    const entries = [
+      join(dist, 'index.d.ts'),
+      join(dist, 'testing', 'index.d.ts'),
+      join(dist, 'admin', 'index.d.ts'),
+    ];
     const program = createDeclarationProgram(entries);
     const errors = ts
       .getPreEmitDiagnostics(program)
@@ -136,13 +140,15 @@ function checkPublishedTypes(pkg: string): number {
 const CJS_PROBE = `
 const cjs = require('rocketmq-ts');
 const cjsTesting = require('rocketmq-ts/testing');
-Promise.all([import('rocketmq-ts'), import('rocketmq-ts/testing')]).then(([esm, esmTesting]) => {
+const cjsAdmin = require('rocketmq-ts/admin');
+Promise.all([import('rocketmq-ts'), import('rocketmq-ts/testing'), import('rocketmq-ts/admin')]).then(([esm, esmTesting, esmAdmin]) => {
   const same = (a, b) => JSON.stringify(Object.keys(a).sort()) === JSON.stringify(Object.keys(b).sort());
   if (!same(cjs, esm)) throw new Error('require and import of rocketmq-ts differ');
   if (!same(cjsTesting, esmTesting)) throw new Error('require and import of rocketmq-ts/testing differ');
+  if (!same(cjsAdmin, esmAdmin) || typeof cjsAdmin.Admin !== 'function') throw new Error('require and import of rocketmq-ts/admin differ');
   if (cjs.Producer === esm.Producer) throw new Error('expected two copies (CJS and ESM)');
   if (!(new cjs.RocketMQError('x', 'INTERNAL') instanceof esm.RocketMQError)) throw new Error('instanceof across copies');
-  console.log(Object.keys(cjs).length + ' + ' + Object.keys(cjsTesting).length + ' exports');
+  console.log(Object.keys(cjs).length + ' + ' + Object.keys(cjsTesting).length + ' + ' + Object.keys(cjsAdmin).length + ' exports');
 });
 `;
 

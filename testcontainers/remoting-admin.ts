@@ -1,22 +1,16 @@
 /**
- * Admin operations over the remoting protocol: what `mqadmin updateTopic` / `updateSubGroup` do,
- * without a JVM start per call. Request codes and header fields are from apache/rocketmq
- * `RequestCode`, `CreateTopicRequestHeader`, `GetTopicConfigRequestHeader` and
- * `SubscriptionGroupConfig`; the broker handles them in `AdminBrokerProcessor`.
+ * Admin calls the harness needs (create topics, groups, ACL users), over the library's own remoting
+ * client in `src/admin/remoting` (shared with `rocketmq-ts/admin`): what `mqadmin updateTopic` /
+ * `updateSubGroup` do, without a JVM start per call. The broker handles them in `AdminBrokerProcessor`.
  */
-import { parseLenientJson, RemotingClient, type RemotingCredentials } from './remoting-client.js';
+import { RequestCode } from '../src/admin/remoting/codes.js';
+import { RemotingConnection } from '../src/admin/remoting/connection.js';
+import type { RemotingCredentials, RemotingResponse } from '../src/admin/remoting/frame.js';
+import { parseRemotingJson } from '../src/admin/remoting/json.js';
 import type { GroupOptions, TopicType } from './types.js';
 
-export const RequestCode = {
-  UPDATE_AND_CREATE_TOPIC: 17,
-  GET_ROUTEINFO_BY_TOPIC: 105,
-  GET_BROKER_CLUSTER_INFO: 106,
-  UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: 200,
-  GET_TOPIC_CONFIG: 351,
-  GET_SUBSCRIPTIONGROUP_CONFIG: 352,
-  AUTH_CREATE_USER: 3001,
-  AUTH_CREATE_ACL: 3006,
-} as const;
+export type { RemotingCredentials } from '../src/admin/remoting/frame.js';
+export { RequestCode };
 
 /** One ACL 2.0 policy entry (`AclInfo.PolicyEntryInfo`): e.g. `Topic:orders`, `['Pub']`, `Allow`. */
 export interface AclEntry {
@@ -26,10 +20,15 @@ export interface AclEntry {
 }
 
 const SUCCESS = 0;
+const TIMEOUT_MS = 5000;
 /** `PermName.PERM_READ | PermName.PERM_WRITE`. */
 const PERM_RW = 6;
 /** `TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC`; the header field is mandatory. */
 const DEFAULT_TOPIC = 'TBW102';
+
+function parseLenientJson(text: string): unknown {
+  return parseRemotingJson(text);
+}
 
 export interface TopicConfigView {
   topicName: string;
@@ -56,7 +55,7 @@ export class RemotingAdminError extends Error {
   }
 }
 
-function check(what: string, res: { code: number; remark?: string }): void {
+function check(what: string, res: RemotingResponse): void {
   if (res.code !== SUCCESS) {
     throw new RemotingAdminError(
       `${what} failed: code ${res.code}${res.remark ? `: ${res.remark}` : ''}`,
@@ -65,16 +64,23 @@ function check(what: string, res: { code: number; remark?: string }): void {
   }
 }
 
+/** What the harness's calls use of a connection. */
+interface Invoker {
+  invoke(code: number, extFields?: Record<string, string>, body?: Buffer): Promise<RemotingResponse>;
+}
+
 async function withClient<T>(
   address: string,
   credentials: RemotingCredentials | undefined,
-  fn: (c: RemotingClient) => Promise<T>,
+  fn: (c: Invoker) => Promise<T>,
 ): Promise<T> {
-  const client = await RemotingClient.connect(address, { credentials });
+  const conn = await RemotingConnection.open(address, { credentials, timeoutMs: TIMEOUT_MS });
   try {
-    return await fn(client);
+    return await fn({
+      invoke: (code, extFields = {}, body) => conn.invoke({ code, extFields, body }, { timeoutMs: TIMEOUT_MS }),
+    });
   } finally {
-    client.close();
+    conn.close();
   }
 }
 

@@ -8,6 +8,8 @@
 import { parseArgs } from 'node:util';
 import { RocketMQError, VERSION } from '../index.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
+import { dlqCommand, lagCommand, messageCommand, offsetCommand } from './commands/admin-ops.js';
+import { groupCommand, topicCommand } from './commands/admin-topic-group.js';
 import { benchCommand } from './commands/bench.js';
 import { consumeCommand } from './commands/consume.js';
 import { routeCommand } from './commands/route.js';
@@ -16,7 +18,18 @@ import { describeFailure, EXIT, exitCodeOf } from './exit.js';
 import type { CliIo } from './io.js';
 
 /** The sub-commands, in help order. */
-export const COMMANDS: readonly Command[] = [sendCommand, consumeCommand, routeCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [
+  sendCommand,
+  consumeCommand,
+  routeCommand,
+  benchCommand,
+  topicCommand,
+  groupCommand,
+  lagCommand,
+  messageCommand,
+  dlqCommand,
+  offsetCommand,
+];
 
 /** The top-level help. */
 export function mainHelp(): string {
@@ -32,6 +45,8 @@ Run "rocketmq-ts <command> --help" for the command's options.
 
 The endpoint and credentials come from --endpoint, --access-key, --secret-key, or from the
 environment: ROCKETMQ_ENDPOINT, ROCKETMQ_ACCESS_KEY, ROCKETMQ_SECRET_KEY (and ROCKETMQ_NAMESPACE).
+The admin commands (topic, group, lag, message, dlq, offset) talk to the name server instead:
+--namesrv or ROCKETMQ_NAMESRV.
 NODE_DEBUG=rocketmq (or --verbose) logs what the client does to stderr.
 
 Exit codes:
