@@ -190,11 +190,10 @@ describe('lite topics on a real RocketMQ 5.5.0', { concurrency: true }, () => {
     const c = await liteConsumer({
       topic,
       consumerGroup: group,
-      listener: (m, ctx) => {
+      listener: (m) => {
         seen.push({ at: performance.now(), attempt: m.deliveryAttempt });
         w.poke();
         return seen.length === 1 ? { suspendMs: SUSPEND_MS } : 'success';
-        void ctx;
       },
     });
     const lite = `susp-${Date.now().toString(36)}`;
