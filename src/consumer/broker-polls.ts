@@ -68,10 +68,14 @@ export class BrokerPolls {
   #failed = false;
   #unsubscribe: (() => void) | undefined;
 
-  /** @param stop - ends the polls (the iterator's signal linked with the consumer's shutdown). */
-  constructor(host: BrokerPollsHost, stop: AbortSignal) {
+  /**
+   * @param stops - any of them ends the polls (the iterator's signal, the consumer's shutdown). Linked
+   * here in one step: a combined signal lives only as long as someone holds it, so a chain of links
+   * through an intermediate nobody holds could be collected and never fire.
+   */
+  constructor(host: BrokerPollsHost, stops: ReadonlyArray<AbortSignal | undefined>) {
     this.#host = host;
-    this.#stop = linkSignals(stop, this.#stopper.signal);
+    this.#stop = linkSignals(...stops, this.#stopper.signal);
     this.#stop.addEventListener('abort', () => this.#notify(), { once: true });
   }
 

@@ -38,11 +38,7 @@
 
 import { RocketMQError } from '../errors.js';
 import { linkSignals } from '../internal/abort.js';
-import {
-  type BackoffPolicy,
-  exponentialBackoff,
-  type RandomSource,
-} from '../internal/backoff.js';
+import { type BackoffPolicy, exponentialBackoff, type RandomSource } from '../internal/backoff.js';
 import { type Closing, Lifecycle } from '../internal/lifecycle.js';
 import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { FilterExpression } from '../model/filter-expression.js';
@@ -504,7 +500,7 @@ export class SimpleConsumer {
         release: (views) => this.#release(views, this.#lifecycle.signal),
         onRouteChange: (listener) => this.#core.on('route.updated', listener),
       },
-      linkSignals(signal, this.#closer.signal),
+      [signal, this.#closer.signal],
     );
     try {
       for (;;) {

@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import type { MessageView } from '../../../src/model/message-view.js';
 import { InProcessBroker, ManualTime } from '../../../src/testing/index.js';
@@ -18,6 +20,14 @@ import { assertNoExtraResources, resources } from '../../helpers/resources.js';
 import { until } from '../in-process-broker/fixture.js';
 
 const AWAIT_MS = 20_000;
+
+/** A full garbage collection: a stop signal must still reach the polls afterwards. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
 
 interface Pair {
   time: ManualTime;
@@ -191,18 +201,33 @@ describe('SimpleConsumer.messages() over several brokers', () => {
     await shutdownClean(p);
   });
 
-  test('abort ends the iteration at once; the open polls end on their own; nothing leaks', async (t) => {
+  test('abort ends the iteration at once (also after a garbage collection); the open polls end on their own; nothing leaks', async (t) => {
     const p = await pair(t);
     const ac = new AbortController();
     const it = p.consumer.messages({ signal: ac.signal });
     const next = it.next();
     await p.parked(p.a, p.b);
+    collectGarbage();
+    await new Promise<void>((r) => setImmediate(r));
+    collectGarbage();
     ac.abort();
+    let ended = false;
+    void next.then(() => {
+      ended = true;
+    });
+    await until(() => ended, 5_000, 'the iteration to end on abort');
     assert.deepEqual(await next, { done: true, value: undefined });
     const calls = p.a.stats().calls.ReceiveMessage + p.b.stats().calls.ReceiveMessage;
     p.time.advance(AWAIT_MS);
-    await until(() => p.a.stats().receiveStreams === 0 && p.b.stats().receiveStreams === 0);
-    assert.equal(p.consumer.resources().calls ?? 0, 0, 'no receive left open');
+    // The polls end with their long poll: no receive left open on either side, before any shutdown.
+    await until(
+      () =>
+        p.a.stats().receiveStreams === 0 &&
+        p.b.stats().receiveStreams === 0 &&
+        p.consumer.resources().calls === 0,
+      5_000,
+      'the open polls to end',
+    );
     assert.equal(
       p.a.stats().calls.ReceiveMessage + p.b.stats().calls.ReceiveMessage,
       calls,
