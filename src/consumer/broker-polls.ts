@@ -8,9 +8,10 @@
  *
  * - the broker set comes from the cached routes and is re-read when a route changes (a loop whose
  *   broker left every route ends after its current receive);
- * - backpressure: a loop holds at most one batch the consumer has not taken; its next receive starts
- *   when the consumer asks for the message after that batch's last one (so at most one batch per broker
- *   is ever waiting, each of at most the iterator's `maxMessages`);
+ * - backpressure: a loop holds at most one batch not yet handed out; its next receive starts when that
+ *   batch's last message is handed out (so at most one batch of the iterator's `maxMessages` per broker
+ *   is ever waiting, and the next long poll is already open while the consumer handles that message —
+ *   an ack round trip no longer delays the broker's next message);
  * - batches are handed out in the order they arrived; a non-retriable failure is handed out in its
  *   place (the iterator throws it and everything stops); retriable failures back off per broker;
  * - {@link BrokerPolls.close} stops every loop: messages received and not handed out are released
@@ -98,10 +99,13 @@ export class BrokerPolls {
       const head = this.#entries[0];
       if (head?.t === 'batch') {
         const view = head.views.shift();
+        if (head.views.length === 0) {
+          // The batch's last message goes out: that broker's next long poll opens while the consumer
+          // handles it (still at most one batch not yet yielded per broker).
+          this.#entries.shift();
+          head.taken.resolve();
+        }
         if (view !== undefined) return view;
-        // The consumer asks past the batch's last message: that broker may receive again.
-        this.#entries.shift();
-        head.taken.resolve();
         continue;
       }
       if (head?.t === 'error') {

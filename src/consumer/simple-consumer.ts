@@ -462,8 +462,8 @@ export class SimpleConsumer {
    * Receives continuously and yields every message. One long poll is kept open per broker holding a
    * readable master queue of a subscribed topic (the set follows route changes), and their batches are
    * yielded in the order they arrived, so an idle broker never delays another's messages. Each broker
-   * holds at most one batch of `maxMessages` not yet yielded: its next receive starts when the loop asks
-   * for the message after that batch. Empty polls are repeated; retriable failures back off (per broker)
+   * holds at most one batch of `maxMessages` not yet yielded: its next receive starts when the last
+   * message of its batch is yielded. Empty polls are repeated; retriable failures back off (per broker)
    * and repeat; a non-retriable failure is thrown from the iterator.
    *
    * Ends (normally) when `signal` aborts or the consumer shuts down; `break`/`return()` end it too. At
