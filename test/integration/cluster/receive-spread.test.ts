@@ -143,11 +143,8 @@ describe('messages() on a cluster: one long poll per broker', () => {
     await single.broker.createTopic(topic, 'NORMAL');
     await single.broker.createConsumerGroup(group);
     const run = await measure(t, single.broker.endpoint, topic, group);
-    const s = summary(run.delays);
-    t.diagnostic(
-      `single broker: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`,
-    );
-    singleMedian = s.p50;
+    t.diagnostic(`single broker: ${describeRun(run)}`);
+    singleMedian = summary(run.delays).p50;
   });
 
   test(`${MESSAGES} messages over both brokers: p99 < ${P99_BOUND_MS} ms, median within 2× the single broker's`, async (t) => {
