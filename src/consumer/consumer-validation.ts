@@ -117,7 +117,9 @@ export function validateMaxMessages(value: unknown): number {
  */
 export function validateInvisibleDuration(value: unknown, minMs: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalid(`invisibleDurationMs must be a finite number of ms, got ${describeType(value)} ${String(value)}`);
+    throw invalid(
+      `invisibleDurationMs must be a finite number of ms, got ${describeType(value)} ${String(value)}`,
+    );
   }
   if (value < minMs || value > MAX_INVISIBLE_DURATION_MS) {
     throw new RocketMQError(

@@ -7,6 +7,9 @@
  * topic visit every broker before returning to the first: a receive never sticks to one queue or one
  * broker (the Apache proxy pops from the whole broker named by the queue anyway).
  *
+ * {@link QueueSelector.nextOn} serves a receive bound to one broker (the iterator keeps one long poll
+ * per broker): round robin over the subscribed topics that broker serves, then over its queues.
+ *
  * @packageDocumentation
  */
 
@@ -36,10 +39,30 @@ export function readableQueues(route: TopicRoute): RouteQueue[] {
   return out;
 }
 
+/**
+ * Names of the brokers holding a readable master queue of any of `topics` (cached routes only), in
+ * first-seen order.
+ */
+export function readableBrokers(
+  topics: readonly string[],
+  routeOf: (topic: string) => TopicRoute | undefined,
+): string[] {
+  const names = new Set<string>();
+  for (const topic of topics) {
+    const route = routeOf(topic);
+    if (route === undefined) continue;
+    for (const q of route.queues) if (isMasterQueue(q) && isReadable(q)) names.add(q.brokerName);
+  }
+  return [...names];
+}
+
 /** Round-robin selector over topics, then queues. Indexes survive route refreshes. */
 export class QueueSelector {
   #topicIndex: number;
   readonly #queueIndex = new Map<string, number>();
+  /** Per broker: its topic index; per `topic\u0000broker`: the queue index. */
+  readonly #brokerTopicIndex = new Map<string, number>();
+  readonly #brokerQueueIndex = new Map<string, number>();
   readonly #cache = new WeakMap<TopicRoute, RouteQueue[]>();
   readonly #random: RandomSource;
 
@@ -71,9 +94,39 @@ export class QueueSelector {
     return undefined;
   }
 
-  /** Forgets a topic's queue index (after unsubscribe). */
+  /**
+   * The next queue of `broker`: the topics it serves are taken in turn, then its readable master queues
+   * of that topic. `undefined` when no subscribed topic has one on `broker` (any more).
+   */
+  nextOn(
+    broker: string,
+    topics: readonly string[],
+    routeOf: (topic: string) => TopicRoute | undefined,
+  ): RouteQueue | undefined {
+    const n = topics.length;
+    let topicIndex = this.#brokerTopicIndex.get(broker) ?? this.#start();
+    for (let i = 0; i < n; i++) {
+      const topic = topics[mod(topicIndex++, n)]!;
+      const route = routeOf(topic);
+      if (route === undefined) continue;
+      const queues = this.#queues(route).filter((q) => q.brokerName === broker);
+      if (queues.length === 0) continue;
+      this.#brokerTopicIndex.set(broker, topicIndex);
+      const key = `${topic}\u0000${broker}`;
+      const index = this.#brokerQueueIndex.get(key) ?? this.#start();
+      this.#brokerQueueIndex.set(key, index + 1);
+      return queues[mod(index, queues.length)];
+    }
+    this.#brokerTopicIndex.delete(broker);
+    return undefined;
+  }
+
+  /** Forgets a topic's queue indexes (after unsubscribe). */
   forget(topic: string): void {
     this.#queueIndex.delete(topic);
+    for (const key of [...this.#brokerQueueIndex.keys()]) {
+      if (key.startsWith(`${topic}\u0000`)) this.#brokerQueueIndex.delete(key);
+    }
   }
 
   #queues(route: TopicRoute): RouteQueue[] {

@@ -7,6 +7,8 @@
  * - Every receive is one ReceiveMessage server stream with long polling; its gRPC deadline is the
  *   await duration plus the request timeout. Receives take the subscribed topics in turn, and the
  *   readable master queues of a topic in turn, interleaving brokers (see `queue-selector.ts`).
+ * - {@link SimpleConsumer.messages} keeps one such receive open per broker and yields their messages in
+ *   arrival order (see `broker-polls.ts`): on a cluster, an idle broker's long poll delays nobody.
  * - `signal` interrupts a receive at once (the stream is cancelled); `shutdown({ timeoutMs })` interrupts
  *   every receive in flight (they fail with `CLOSED`), waits for acks in flight and closes, all within
  *   the bound: calls still in flight when it is reached reject with `CLOSED` (their requests are
@@ -36,12 +38,7 @@
 
 import { RocketMQError } from '../errors.js';
 import { linkSignals } from '../internal/abort.js';
-import {
-  type BackoffPolicy,
-  createBackoff,
-  exponentialBackoff,
-  type RandomSource,
-} from '../internal/backoff.js';
+import { type BackoffPolicy, exponentialBackoff, type RandomSource } from '../internal/backoff.js';
 import { type Closing, Lifecycle } from '../internal/lifecycle.js';
 import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { FilterExpression } from '../model/filter-expression.js';
@@ -73,7 +70,8 @@ import {
   validateMaxMessages,
   validateView,
 } from './consumer-validation.js';
-import { QueueSelector } from './queue-selector.js';
+import { BrokerPolls } from './broker-polls.js';
+import { QueueSelector, readableBrokers } from './queue-selector.js';
 
 /** Per-call options (style convention 2). */
 export interface ConsumerCallOptions {
@@ -336,7 +334,7 @@ export class SimpleConsumer {
         throw new RocketMQError('The consumer has no subscription', 'INVALID_STATE');
       }
       // No need for the shutdown's signal: #closer aborts every receive as the shutdown begins.
-      return this.#track(() => this.#receive(batch, invisible, opts));
+      return this.#track(async () => (await this.#receive(batch, invisible, opts)) ?? []);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -461,13 +459,21 @@ export class SimpleConsumer {
   }
 
   /**
-   * Receives continuously and yields every message. Empty polls are repeated; retriable failures back
-   * off and repeat; a non-retriable failure is thrown from the iterator. Ends (normally) when `signal`
-   * aborts or the consumer shuts down. Messages of a batch not yet yielded when it ends become visible
-   * again after their invisible duration.
+   * Receives continuously and yields every message. One long poll is kept open per broker holding a
+   * readable master queue of a subscribed topic (the set follows route changes), and their batches are
+   * yielded in the order they arrived, so an idle broker never delays another's messages. Each broker
+   * holds at most one batch of `maxMessages` not yet yielded: its next receive starts when the last
+   * message of its batch is yielded. Empty polls are repeated; retriable failures back off (per broker)
+   * and repeat; a non-retriable failure is thrown from the iterator.
+   *
+   * Ends (normally) when `signal` aborts or the consumer shuts down; `break`/`return()` end it too. At
+   * the end, messages received and not yet yielded are released (visible again at once), and a receive
+   * still open is left to end on its own rather than cancelled (cancelling can strand a message the
+   * broker was handing out): what it brings is released too. `shutdown()` bounds those receives as any.
    *
    * @throws RocketMQError `INVALID_ARGUMENT` for bad options, `ILLEGAL_INVISIBLE_TIME` for an invisible
-   * duration outside min–12 h; non-retriable receive errors.
+   * duration outside min–12 h; `INVALID_STATE` when not running or without subscriptions, `FORBIDDEN`
+   * when no subscribed topic has a readable queue; non-retriable receive errors.
    */
   async *messages(options: MessagesOptions = {}): AsyncGenerator<MessageView, void, undefined> {
     const { signal } = validateCallOptions({ signal: options.signal });
@@ -476,48 +482,49 @@ export class SimpleConsumer {
       options.invisibleDurationMs ?? DEFAULT_ITERATOR_INVISIBLE_MS,
       this.#minInvisibleMs,
     );
-    const stop = linkSignals(signal, this.#closer.signal);
-    const backoff = createBackoff(this.#retryBackoff, this.#random);
-    while (!stop.aborted) {
-      let messages: MessageView[];
-      try {
-        messages = await this.receive(batch, invisible, { signal });
-        backoff.reset();
-      } catch (e) {
-        const err = RocketMQError.from(e);
-        if (stop.aborted || err.code === 'CLOSED') return;
-        if (!err.retriable) throw err;
-        const delay = backoff.next();
-        this.#core.logger.debug('receive failed; retrying', {
-          attempt: backoff.attempt,
-          delay,
-          err: err.toJSON(),
-        });
-        try {
-          await this.#core.scheduler.sleep(delay, stop);
-        } catch {
-          return;
-        }
-        continue;
+    const polls = new BrokerPolls(
+      {
+        scheduler: this.#core.scheduler,
+        logger: this.#core.logger,
+        random: this.#random,
+        retryBackoff: this.#retryBackoff,
+        ensureRoutes: (s) => {
+          this.#assertRunning();
+          if (this.#subscriptions.size === 0) {
+            throw new RocketMQError('The consumer has no subscription', 'INVALID_STATE');
+          }
+          return this.#ensureRoutes([...this.#subscriptions.keys()], s);
+        },
+        brokers: () => readableBrokers([...this.#subscriptions.keys()], (t) => this.#core.routes.peek(t)),
+        receive: (broker, stopped) => this.#poll(broker, batch, invisible, stopped),
+        release: (views) => this.#release(views, this.#lifecycle.signal),
+        onRouteChange: (listener) => this.#core.on('route.updated', listener),
+      },
+      [signal, this.#closer.signal],
+    );
+    try {
+      for (;;) {
+        const view = await polls.next();
+        if (view === undefined) return;
+        yield view;
       }
-      for (const [i, m] of messages.entries()) {
-        if (stop.aborted) {
-          // Not yet yielded: handed back rather than left invisible.
-          await this.#release(messages.slice(i), this.#lifecycle.signal);
-          return;
-        }
-        yield m;
-      }
+    } finally {
+      await polls.close();
     }
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
 
+  /**
+   * One receive: on the next queue in turn, or on the next queue of `broker` (then `undefined` when that
+   * broker serves no subscribed topic any more).
+   */
   async #receive(
     batchSize: number,
     invisibleDurationMs: number,
     options: { signal?: AbortSignal; timeoutMs?: number },
-  ): Promise<MessageView[]> {
+    broker?: string,
+  ): Promise<MessageView[] | undefined> {
     const cancel = new AbortController();
     const signal = linkSignals(options.signal, cancel.signal);
     this.#receives.set(
@@ -527,8 +534,13 @@ export class SimpleConsumer {
     try {
       const topics = [...this.#subscriptions.keys()];
       await this.#ensureRoutes(topics, signal);
-      const queue = this.#selector.next(topics, (t) => this.#core.routes.peek(t));
+      const routeOf = (t: string) => this.#core.routes.peek(t);
+      const queue =
+        broker === undefined
+          ? this.#selector.next(topics, routeOf)
+          : this.#selector.nextOn(broker, topics, routeOf);
       if (queue === undefined) {
+        if (broker !== undefined) return undefined;
         throw new RocketMQError(
           `No readable master queue in the subscribed topics (${topics.join(', ')})`,
           'FORBIDDEN',
@@ -569,6 +581,32 @@ export class SimpleConsumer {
     } finally {
       this.#receives.delete(cancel);
     }
+  }
+
+  /**
+   * One receive of the iterator on `broker` (see `broker-polls.ts`). Not cancelled when the iteration
+   * ends: what it brings after `stopped` aborted is released here, within the tracked call, so a
+   * shutdown waits for that release as for any call.
+   */
+  #poll(
+    broker: string,
+    batchSize: number,
+    invisibleDurationMs: number,
+    stopped: AbortSignal,
+  ): Promise<MessageView[] | undefined> {
+    try {
+      this.#assertRunning();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#track(async () => {
+      const views = await this.#receive(batchSize, invisibleDurationMs, {}, broker);
+      if (views !== undefined && views.length > 0 && stopped.aborted) {
+        await this.#release(views, this.#lifecycle.signal);
+        return [];
+      }
+      return views;
+    });
   }
 
   /** Makes messages visible again at once (best effort: a failure leaves them to their invisible duration). */

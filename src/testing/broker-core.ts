@@ -31,4 +31,9 @@ export interface BrokerCore {
   address(): { readonly host: string; readonly port: number };
   /** True once shutdown started. */
   isClosed(): boolean;
+  /**
+   * Other brokers listed in this one's routes and assignments (a cluster's route names every broker),
+   * each with its own name and address.
+   */
+  peers(): readonly BrokerCore[];
 }

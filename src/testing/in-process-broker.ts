@@ -93,6 +93,7 @@ export class InProcessBroker {
   readonly #core: BrokerCore;
   readonly #faults: FaultInjector;
   readonly #counters = new RpcCounters();
+  readonly #peers: BrokerCore[] = [];
   readonly #open: OpenStreams = { receive: new Set() };
   readonly #server: grpc.Server;
   #port = 0;
@@ -164,6 +165,7 @@ export class InProcessBroker {
       longPoll,
       address: () => ({ host: options.host, port: this.#port }),
       isClosed: () => this.#closed,
+      peers: () => this.#peers,
     };
     if (options.forgetExpiredClients) {
       scheduler.every(options.clientExpiryScanMs, () => hub.forgetExpired(), { name: 'client-expiry-scan' });
@@ -239,6 +241,20 @@ export class InProcessBroker {
   /** Client ids that currently have stored Settings. */
   get clientIds(): readonly string[] {
     return this.#core.hub.clientIds();
+  }
+
+  /**
+   * Lists `peer`'s queues in this broker's routes and assignments too, under the peer's broker name and
+   * address, as a cluster's route names every broker (only topics the peer has). Clients then send and
+   * receive on the peer's queues through the peer itself. Give the brokers distinct `brokerName`s.
+   *
+   * @throws RangeError when `peer` is this broker or has this broker's name.
+   */
+  addRoutePeer(peer: InProcessBroker): void {
+    if (peer === this || peer.#options.brokerName === this.#options.brokerName) {
+      throw new RangeError('a route peer needs its own broker name');
+    }
+    if (!this.#peers.includes(peer.#core)) this.#peers.push(peer.#core);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * QueryRoute and QueryAssignment (proxy `RouteActivity`, local mode: one broker, id 0, this server's
- * address).
+ * address; plus the queues of the route peers, each at its own address, when a test builds a cluster).
  *
  * @packageDocumentation
  */
@@ -75,23 +75,40 @@ function checkEndpoints(endpoints: Endpoints | undefined): void {
   }
 }
 
-/** QueryRoute: one READ_WRITE queue entry per queue of the topic. */
+/** This broker with the topic, then every route peer that has it (see `InProcessBroker.addRoutePeer`). */
+function brokersOf(core: BrokerCore, name: string): Array<{ core: BrokerCore; topic: TopicState }> {
+  const out = [{ core, topic: requireTopic(core, name) }];
+  for (const peer of core.peers()) {
+    const topic = peer.store.topic(name);
+    if (topic !== undefined && !peer.isClosed()) out.push({ core: peer, topic });
+  }
+  return out;
+}
+
+/** A peer is advertised at its own address (the request's port belongs to this broker). */
+function entryOf(core: BrokerCore, self: BrokerCore, requested: Endpoints | undefined): Broker {
+  return core === self ? brokerEntry(core, requested) : brokerEntry(core);
+}
+
+/** QueryRoute: one READ_WRITE queue entry per queue of the topic (on every broker that has it). */
 export function queryRoute(core: BrokerCore, req: QueryRouteRequest): QueryRouteResponse {
   const name = req.topic?.name ?? '';
   validateTopicName(name);
   checkEndpoints(req.endpoints);
-  const topic = requireTopic(core, name);
-  const broker = brokerEntry(core, req.endpoints);
-  const accept = acceptedMessageTypes(topic.type);
+  const resource = { name, resourceNamespace: req.topic?.resourceNamespace ?? '' };
   return create(QueryRouteResponseSchema, {
     status: okStatus(),
-    messageQueues: Array.from({ length: topic.queueCount }, (_, id) => ({
-      topic: { name, resourceNamespace: req.topic?.resourceNamespace ?? '' },
-      id,
-      permission: Permission.READ_WRITE,
-      broker,
-      acceptMessageTypes: accept,
-    })),
+    messageQueues: brokersOf(core, name).flatMap(({ core: owner, topic }) => {
+      const broker = entryOf(owner, core, req.endpoints);
+      const accept = acceptedMessageTypes(topic.type);
+      return Array.from({ length: topic.queueCount }, (_, id) => ({
+        topic: resource,
+        id,
+        permission: Permission.READ_WRITE,
+        broker,
+        acceptMessageTypes: accept,
+      }));
+    }),
   });
 }
 
@@ -101,18 +118,18 @@ export function queryAssignment(core: BrokerCore, req: QueryAssignmentRequest): 
   validateTopicName(name);
   validateGroupName(req.group?.name ?? '');
   checkEndpoints(req.endpoints);
-  const topic = requireTopic(core, name);
   const fifo = core.groups.peek(req.group?.name ?? '')?.fifo ?? false;
-  const broker = brokerEntry(core, req.endpoints);
   const resource = { name, resourceNamespace: req.topic?.resourceNamespace ?? '' };
-  const ids = fifo ? Array.from({ length: topic.queueCount }, (_, i) => i) : [-1];
-  if (topic.queueCount === 0) {
+  const assignments = brokersOf(core, name).flatMap(({ core: owner, topic }) => {
+    if (topic.queueCount === 0) return [];
+    const broker = entryOf(owner, core, req.endpoints);
+    const ids = fifo ? Array.from({ length: topic.queueCount }, (_, i) => i) : [-1];
+    return ids.map((id) => ({
+      messageQueue: { topic: resource, id, permission: Permission.READ_WRITE, broker },
+    }));
+  });
+  if (assignments.length === 0) {
     return create(QueryAssignmentResponseSchema, { status: status(Code.FORBIDDEN, 'no readable queue') });
   }
-  return create(QueryAssignmentResponseSchema, {
-    status: okStatus(),
-    assignments: ids.map((id) => ({
-      messageQueue: { topic: resource, id, permission: Permission.READ_WRITE, broker },
-    })),
-  });
+  return create(QueryAssignmentResponseSchema, { status: okStatus(), assignments });
 }

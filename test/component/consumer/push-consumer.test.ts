@@ -425,7 +425,9 @@ describe('PushConsumer: FIFO consumption', () => {
       await r.listener(m, ctx);
       // The first attempt of n outlives its lease: it returns only once the lease is lost.
       if (m.body.toString() === 'n' && ctx.attempt === 1) {
-        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
       }
     };
     const s = await setup(t, listener, {
@@ -439,7 +441,10 @@ describe('PushConsumer: FIFO consumption', () => {
     await s.send({ body: 'n+1', group: 'g' });
     // The first renewal is refused: it is n's (leases are renewed in receive order), so only n's lease
     // is lost while n + 1's stays held, ready to run.
-    s.fx.broker.faults.failNext('ChangeInvisibleDuration', 1, { code: 40013, message: 'refused by the test' });
+    s.fx.broker.faults.failNext('ChangeInvisibleDuration', 1, {
+      code: 40013,
+      message: 'refused by the test',
+    });
     await s.consumer.start();
     await drive(s.time, () => s.fx.broker.stats().acked === 2, 'both acked', { stepMs: 250 });
     assert.equal(s.consumer.stats().leasesLost, 1, 'only the lease of n is lost');

@@ -433,7 +433,10 @@ describe('simple consumer under broker faults', () => {
     const started = performance.now();
     await expectCode(consumer.receive(1, 1_000, { timeoutMs: 800 }), 'TIMEOUT');
     const elapsed = performance.now() - started;
-    assert.ok(elapsed >= 750 && elapsed < 1_500, `timed out after ${elapsed.toFixed(0)} ms (deadline 800 ms)`);
+    assert.ok(
+      elapsed >= 750 && elapsed < 1_500,
+      `timed out after ${elapsed.toFixed(0)} ms (deadline 800 ms)`,
+    );
     broker.faults.clear();
     await sendKeyed(producer, ledger, topic);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
@@ -457,7 +460,10 @@ describe('simple consumer under broker faults', () => {
     }
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 100 + 200 + 400 + 400, `4 throttled receives took ${elapsed.toFixed(0)} ms`);
-    assert.equal(broker.stats().calls.ReceiveMessage, 5);
+    // 4 throttled + the one that delivered; messages() may also have opened its next long poll as the
+    // message was yielded (one more, never a spin).
+    const calls = broker.stats().calls.ReceiveMessage;
+    assert.ok(calls === 5 || calls === 6, `${calls} ReceiveMessage calls`);
     assert.equal(ledger.deliveriesOf(key).length, 1);
     await drain(consumer, ledger, { timeoutMs: 5_000, invisibleDurationMs: 1_000 });
     // Throttling refuses receives before anything is popped: nothing is delivered twice.
