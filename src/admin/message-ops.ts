@@ -5,6 +5,7 @@
  */
 
 import { RocketMQError } from '../errors.js';
+import { RESERVED_PROPERTY_KEYS } from '../model/message.js';
 import { topicRoute } from './cluster.js';
 import type { OpContext } from './context.js';
 import { decodeMessages, encodeProperties, type StoredMessage } from './message-codec.js';
@@ -19,71 +20,26 @@ import {
   validateTimeRange,
 } from './validation.js';
 
-/** Properties the broker and the clients set for themselves; the rest are the user's. */
-const SYSTEM_PROPERTIES = new Set([
-  'KEYS',
-  'TAGS',
-  'WAIT',
-  'DELAY',
-  'RETRY_TOPIC',
+/**
+ * Properties the broker and the clients set for themselves; the rest are the user's: the keys the
+ * proxy reserves, and those the broker adds to stored messages.
+ */
+const SYSTEM_PROPERTIES: ReadonlySet<string> = new Set([
+  ...RESERVED_PROPERTY_KEYS,
   'ORIGIN_GROUP',
-  'REAL_TOPIC',
-  'REAL_QID',
-  'TRAN_MSG',
-  'PGROUP',
-  'MIN_OFFSET',
-  'MAX_OFFSET',
-  'BUYER_ID',
-  'ORIGIN_MESSAGE_ID',
-  'TRANSFER_FLAG',
-  'CORRECTION_FLAG',
-  'MQ2_FLAG',
-  'RECONSUME_TIME',
-  'MSG_REGION',
-  'TRACE_ON',
-  'UNIQ_KEY',
   'TRANS_OFFSET',
-  'EXTEND_UNIQ_INFO',
-  'MAX_RECONSUME_TIMES',
-  'CONSUME_START_TIME',
   '_SYS_MSG_PRIORITY_',
   'INNER_NUM',
   'INNER_BASE',
   'CHECK_IMMUNITY_TIME_IN_SECONDS',
-  'TRAN_PREPARED_QUEUE_OFFSET',
   '__transactionId__',
   'TRANSACTION_CHECK_TIMES',
-  'INSTANCE_ID',
-  'CORRELATION_ID',
-  'REPLY_TO_CLIENT',
-  'TTL',
-  'ARRIVE_TIME',
-  'PUSH_REPLY_TIME',
-  'CLUSTER',
-  'MSG_TYPE',
-  'POP_CK',
-  'POP_CK_OFFSET',
-  '1ST_POP_TIME',
   '__SHARDINGKEY',
   'PROPERTY_FORWARD_QUEUE_ID',
   'REDIRECT',
   'INNER_MULTI_DISPATCH',
-  'INNER_MULTI_QUEUE_OFFSET',
   'TRACE_CONTEXT',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  '__BORNHOST',
-  'BORN_TIMESTAMP',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
   'TIMER_ROLL_LABEL',
-  'TIMER_DELAY_LEVEL',
-  'TIMER_DELAY_MS',
-  'DLQ_ORIGIN_TOPIC',
-  'DLQ_ORIGIN_MESSAGE_ID',
 ]);
 /** Properties a redriven message keeps besides the user's: its id, tag, keys, group and trace context. */
 const KEPT_ON_REDRIVE = ['UNIQ_KEY', 'TAGS', 'KEYS', '__SHARDINGKEY', 'TRACE_CONTEXT'];

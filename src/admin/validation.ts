@@ -7,6 +7,7 @@
  */
 
 import { RocketMQError } from '../errors.js';
+import { SYSTEM_TOPICS } from '../model/message.js';
 
 /** Longest topic name the broker accepts. */
 export const TOPIC_MAX_LENGTH = 127;
@@ -17,19 +18,6 @@ export const MAX_QUEUES = 1024;
 
 const NAME_RE = /^[a-zA-Z0-9_-]+$/;
 const RESERVED_PREFIXES = ['%RETRY%', '%DLQ%', 'rmq_sys_', 'RMQ_SYS_', 'CID_RMQ_SYS_'];
-/** Topics the broker keeps for itself. */
-const SYSTEM_TOPICS = new Set([
-  'TBW102',
-  'SCHEDULE_TOPIC_XXXX',
-  'SCHEDULE_TOPIC_XXXX_V2',
-  'BenchmarkTest',
-  'RMQ_SYS_TRANS_HALF_TOPIC',
-  'RMQ_SYS_TRACE_TOPIC',
-  'RMQ_SYS_TRANS_OP_HALF_TOPIC',
-  'TRANS_CHECK_MAX_TIME_TOPIC',
-  'SELF_TEST_TOPIC',
-  'OFFSET_MOVED_EVENT',
-]);
 /** Groups the broker keeps for itself. */
 const SYSTEM_GROUPS = new Set([
   'TOOLS_CONSUMER',

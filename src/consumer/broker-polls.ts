@@ -23,7 +23,7 @@
  */
 
 import { RocketMQError } from '../errors.js';
-import { linkSignals } from '../internal/abort.js';
+import { linkSignals, untilSettledOrAborted } from '../internal/abort.js';
 import { type BackoffPolicy, createBackoff, type RandomSource } from '../internal/backoff.js';
 import { createDeferred, type Deferred } from '../internal/deferred.js';
 import type { Scheduler } from '../internal/scheduler.js';
@@ -211,7 +211,7 @@ export class BrokerPolls {
         }
         const taken = createDeferred<void>();
         this.#push({ t: 'batch', views, taken });
-        await raceAbort(taken.promise, this.#stop);
+        await untilSettledOrAborted(taken.promise, this.#stop);
       }
     } finally {
       this.#loops.delete(broker);
@@ -234,16 +234,4 @@ export class BrokerPolls {
       return false;
     }
   }
-}
-
-function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    work.then(done, done);
-  });
 }

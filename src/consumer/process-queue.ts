@@ -24,6 +24,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { RocketMQError } from '../errors.js';
+import { untilSettledOrAborted } from '../internal/abort.js';
 import { type BackoffPolicy, createBackoff, type RandomSource } from '../internal/backoff.js';
 import { createDeferred, type Deferred } from '../internal/deferred.js';
 import type { Scheduler } from '../internal/scheduler.js';
@@ -217,21 +218,9 @@ export class ProcessQueue {
       });
       // A FIFO batch is settled before the next receive; stop() does not wait for it (the consume
       // service finishes or releases it).
-      await raceAbort(this.#host.deliver(this, leases), signal);
+      await untilSettledOrAborted(this.#host.deliver(this, leases), signal);
     }
   }
-}
-
-function raceAbort(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    work.then(done, done);
-  });
 }
 
 /** Identity of an assigned queue. */

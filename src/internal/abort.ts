@@ -209,3 +209,19 @@ export const unboundedDeadline: Deadline = Object.freeze({
 export function attemptTimeout(perAttemptMs: number, deadline: Deadline): number {
   return Math.min(perAttemptMs, deadline.remaining());
 }
+
+/**
+ * Resolves once `work` settles (either way) or `signal` aborts, whichever comes first; never rejects.
+ * Its abort listener is removed as soon as it resolves.
+ */
+export function untilSettledOrAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    work.then(done, done);
+  });
+}
