@@ -6,8 +6,9 @@
  * 100 messages are sent 100 ms apart (the proxies spread them over both brokers) to a consumer
  * iterating `messages()` with a 20 s long poll. Each message's delivery time is from the start of its
  * send to its arrival in the loop. Bounds: p99 < 2 s, and a median within 2× the median of the same
- * run on the single local-mode broker (the runner's shared broker), measured in this file. Every
- * message is received once and acked.
+ * run on the single local-mode broker (the runner's shared broker), measured in this file, plus twice
+ * the cluster's extra proxy→broker hop (the difference of the two send medians). Every message is
+ * received once and acked.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
@@ -125,6 +126,7 @@ describe('messages() on a cluster: one long poll per broker', () => {
   let cluster: JvmCluster | undefined;
   let skipReason = '';
   let singleMedian: number | undefined;
+  let singleSendMedian: number | undefined;
 
   before(async () => {
     const c = await clusterOrReason({ brokers: 2, proxies: 2 });
@@ -145,6 +147,7 @@ describe('messages() on a cluster: one long poll per broker', () => {
     const run = await measure(t, single.broker.endpoint, topic, group);
     t.diagnostic(`single broker: ${describeRun(run)}`);
     singleMedian = summary(run.delays).p50;
+    singleSendMedian = summary(run.sends).p50;
   });
 
   test(`${MESSAGES} messages over both brokers: p99 < ${P99_BOUND_MS} ms, median within 2× the single broker's`, async (t) => {
@@ -167,10 +170,20 @@ describe('messages() on a cluster: one long poll per broker', () => {
     for (const n of run.perHost.values())
       assert.ok(n >= 20, `both brokers take a share: ${[...run.perHost]}`);
     assert.ok(s.p99 < P99_BOUND_MS, `p99 ${s.p99.toFixed(1)} ms < ${P99_BOUND_MS} ms`);
-    assert.ok(singleMedian !== undefined, 'the single-broker reference ran first');
     assert.ok(
-      s.p50 <= 2 * singleMedian,
-      `median ${s.p50.toFixed(1)} ms within 2× the single broker's ${singleMedian.toFixed(1)} ms`,
+      singleMedian !== undefined && singleSendMedian !== undefined,
+      'the single-broker reference ran first',
+    );
+    // A cluster-mode proxy adds a hop to the broker that a local-mode proxy does not have; a delivery
+    // crosses it twice (the send, the receive's answer). Its cost is measured in this run as the
+    // difference of the send medians, and allowed on top of the 2× bound: what is bounded is the
+    // client's own waiting.
+    const hop = Math.max(0, summary(run.sends).p50 - singleSendMedian);
+    const bound = 2 * singleMedian + 2 * hop;
+    assert.ok(
+      s.p50 <= bound,
+      `median ${s.p50.toFixed(1)} ms within 2× the single broker's ${singleMedian.toFixed(1)} ms + twice ` +
+        `the cluster hop ${hop.toFixed(1)} ms (${bound.toFixed(1)} ms)`,
     );
   });
 });
