@@ -140,27 +140,27 @@ async function writeGroup(ctx: OpContext, address: string, group: string, o: Gro
 }
 
 /** Creates (or overwrites) a group on the chosen masters. */
-export async function createGroup(
-  ctx: OpContext,
-  name: string,
-  options: GroupOptions,
-): Promise<BrokerResult[]> {
-  const group = validateGroupName(name);
-  checkOptions(options ?? {});
-  const masters = await selectMasters(ctx, options ?? {});
-  return onEachBroker(ctx, masters, (b) => writeGroup(ctx, b.address, group, options ?? {}, false));
+export function createGroup(ctx: OpContext, name: string, options: GroupOptions): Promise<BrokerResult[]> {
+  return putGroup(ctx, name, options, false);
 }
 
 /** Changes the given fields of a group on the chosen masters (others keep their value). */
-export async function updateGroup(
+export function updateGroup(ctx: OpContext, name: string, options: GroupOptions): Promise<BrokerResult[]> {
+  return putGroup(ctx, name, options, true);
+}
+
+/** Writes a group on the chosen masters; `merge` keeps the fields `options` does not give. */
+async function putGroup(
   ctx: OpContext,
   name: string,
-  options: GroupOptions,
+  options: GroupOptions | undefined,
+  merge: boolean,
 ): Promise<BrokerResult[]> {
   const group = validateGroupName(name);
-  checkOptions(options ?? {});
-  const masters = await selectMasters(ctx, options ?? {});
-  return onEachBroker(ctx, masters, (b) => writeGroup(ctx, b.address, group, options ?? {}, true));
+  const opts = options ?? {};
+  checkOptions(opts);
+  const masters = await selectMasters(ctx, opts);
+  return onEachBroker(ctx, masters, (b) => writeGroup(ctx, b.address, group, opts, merge));
 }
 
 /** Deletes a group (and its offsets) from every master. */
