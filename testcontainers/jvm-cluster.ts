@@ -38,13 +38,14 @@ import {
 } from './jvm-broker.js';
 import { JvmProcess, type JvmSpec, registerTempDir, unregisterTempDir } from './jvm-process.js';
 import { type ClusterPorts, isPortFree, pickClusterPorts } from './ports.js';
-import { BrokerAdmin } from './remoting-admin.js';
+import { BrokerAdmin, lookupRouteMasters } from './remoting-admin.js';
 import type { GroupOptions, TopicType } from './types.js';
 
 const BROKER_MAIN = 'org.apache.rocketmq.broker.BrokerStartup';
 const BROKER_READY = /The broker\[.*\] boot success/;
 const ROUTE_DEADLINE_MS = 30_000;
 const NODE_STOP_GRACE_MS = 30_000;
+const SYS_TOPIC_RACE = /create system broadcast topic \S+ failed/;
 
 /**
  * Heaps: small, with the serial collector (one GC thread per JVM on a 2-core machine). Five JVMs
@@ -351,15 +352,28 @@ export class JvmCluster {
       const startAll = (nodes: readonly ClusterNode[]) =>
         Promise.all(
           nodes.map(async (n) => {
-            try {
-              await n.start(deadline, opts.signal);
-            } catch (e) {
-              throw new Error(`${n.name}: ${(e as Error).message}`);
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await n.start(deadline, opts.signal);
+                break;
+              } catch (e) {
+                // A cluster-mode proxy exits when the system topic it creates at startup is not yet
+                // routable by the namesrv (the broker's registration of it races the proxy's
+                // check); a second start finds the topic there.
+                if (attempt < 3 && !n.alive && SYS_TOPIC_RACE.test(n.logTail(60))) {
+                  log(
+                    `${n.name}: system topic not routable yet at startup (attempt ${attempt}); starting again`,
+                  );
+                  continue;
+                }
+                throw new Error(`${n.name}: ${(e as Error).message}`);
+              }
             }
             log(`${n.name} ready after ${Date.now() - started} ms`);
           }),
         );
       await startAll([...c.masters, ...c.slaves]);
+      await c.waitRegistered(deadline, opts.signal);
       await startAll(c.proxies);
       c.startupMs = Date.now() - started;
       log(`cluster ready at ${c.endpoint} after ${c.startupMs} ms`);
@@ -380,6 +394,22 @@ export class JvmCluster {
   /** Admin over remoting of every running master. */
   private admins(): BrokerAdmin[] {
     return this.masters.map((m) => new BrokerAdmin(`127.0.0.1:${m.ports[1]}`));
+  }
+
+  /**
+   * Waits until the namesrv routes the cluster's own topic (named after the cluster) to every
+   * master: a cluster-mode proxy creates its system topics from that route at startup.
+   */
+  async waitRegistered(deadline: number, signal?: AbortSignal): Promise<void> {
+    const want = this.masters.filter((m) => m.alive).length;
+    for (;;) {
+      const got = await lookupRouteMasters(this.namesrv, this.clusterName).catch(() => []);
+      if (got.length >= want) return;
+      if (Date.now() > deadline) {
+        throw new Error(`namesrv routes ${this.clusterName} to ${got.length} of ${want} masters`);
+      }
+      await sleep(200, signal);
+    }
   }
 
   /** Waits until `topic` is routable through every running proxy with queues on every running master. */

@@ -77,7 +77,8 @@ async function withClient<T>(
   const conn = await RemotingConnection.open(address, { credentials, timeoutMs: TIMEOUT_MS });
   try {
     return await fn({
-      invoke: (code, extFields = {}, body) => conn.invoke({ code, extFields, body }, { timeoutMs: TIMEOUT_MS }),
+      invoke: (code, extFields = {}, body) =>
+        conn.invoke({ code, extFields, body }, { timeoutMs: TIMEOUT_MS }),
     });
   } finally {
     conn.close();
@@ -217,5 +218,26 @@ export function lookupBrokers(namesrv: string, cluster?: string): Promise<string
       if (master) out.push(master);
     }
     return out;
+  });
+}
+
+/** `ResponseCode.TOPIC_NOT_EXIST`. */
+const TOPIC_NOT_EXIST = 17;
+
+interface RouteInfo {
+  brokerDatas?: { brokerName?: string; brokerAddrs?: Record<string, string> }[];
+}
+
+/**
+ * Master addresses a namesrv routes `topic` to (`GET_ROUTEINFO_BY_TOPIC`); empty while it has no
+ * route for the topic.
+ */
+export function lookupRouteMasters(namesrv: string, topic: string): Promise<string[]> {
+  return withClient(namesrv, undefined, async (c) => {
+    const res = await c.invoke(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
+    if (res.code === TOPIC_NOT_EXIST) return [];
+    check(`route of ${topic}`, res);
+    const info = parseLenientJson(res.body?.toString('utf8') ?? '{}') as RouteInfo;
+    return (info.brokerDatas ?? []).flatMap((b) => (b.brokerAddrs?.['0'] ? [b.brokerAddrs['0']] : []));
   });
 }
