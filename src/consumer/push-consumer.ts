@@ -1,6 +1,6 @@
 /**
- * The push consumer (protocol notes §13.5, §13.6): messages are received in the background and handed
- * to a listener; the consumer settles them.
+ * The push consumer (standard or FIFO, as the server's settings for the group say): messages are received in
+ * the background and handed to a listener; the consumer settles them.
  *
  * ```
  * assignment scan (QueryAssignment, every 5 s)

@@ -1,5 +1,6 @@
 /**
- * Queue selection of the simple consumer (protocol notes §11.5): round robin over the subscribed
+ * Queue selection of the simple consumer (the proxy picks the queue itself; the choice only decides
+ * which endpoint gets the receive): round robin over the subscribed
  * topics, then round robin over each topic's readable (`READ`/`READ_WRITE`) master (`brokerId == 0`)
  * queues.
  *

@@ -1,5 +1,5 @@
 /**
- * The simple consumer (protocol notes §13.7): the application pulls messages with {@link
+ * The simple consumer: the application pulls messages with {@link
  * SimpleConsumer.receive} (or the {@link SimpleConsumer.messages} async iterator) and settles each one
  * with {@link SimpleConsumer.ack} or {@link SimpleConsumer.changeInvisibleDuration}. No prefetch, no
  * automatic renewal, no dead-letter handling by the client.
@@ -73,7 +73,7 @@ import {
 import { BrokerPolls } from './broker-polls.js';
 import { QueueSelector, readableBrokers } from './queue-selector.js';
 
-/** Per-call options (style convention 2). */
+/** Per-call options: an abort signal and a timeout, as every async method of the library takes. */
 export interface ConsumerCallOptions {
   /** Aborting interrupts the call; it then fails with `ABORTED`. */
   signal?: AbortSignal | undefined;

@@ -348,7 +348,7 @@ export class ManagedConsumer {
         return 'success';
       }
       if (action === 'requeue') {
-        // As the seed: the broker delivers it again once its invisible duration is over.
+        // Nothing is sent: the broker delivers it again once its invisible duration is over.
         this.#requeued++;
         return { retryAfterMs: this.config.invisibleDurationMs };
       }

@@ -1,5 +1,5 @@
 /**
- * The producer (protocol notes §12; reliability notes §2).
+ * The producer: normal, FIFO, delay, priority, lite and transactional sends, with retries.
  *
  * Lifecycle: `start()` must be called (and have resolved) before sending; a send during `start()` waits
  * for it. Before `start()` (or after a failed start) sends reject with `INVALID_STATE`; once

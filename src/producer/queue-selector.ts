@@ -1,5 +1,6 @@
 /**
- * Producer queue selection (protocol notes §11.3):
+ * Producer queue selection (the proxy picks the queue itself; the choice only decides which endpoint
+ * gets the send):
  *
  * - candidates are the writable (WRITE / READ_WRITE) queues of master brokers (`brokerId === 0`);
  * - non-FIFO: up to `maxAttempts` queues starting at a per-topic round-robin index (random start), at

@@ -1,5 +1,5 @@
 /**
- * AckMessage and ChangeInvisibleDuration (protocol notes §13.4): request builders and the calls,
+ * AckMessage and ChangeInvisibleDuration: request builders and the calls,
  * with plain inputs and outputs. Both go to the endpoints the message was received from.
  *
  * @packageDocumentation

@@ -1,6 +1,6 @@
 /**
- * Conversion between the public message types (`src/model`) and the wire `Message`
- * (protocol notes §12.1 for sending, §13.3 for receiving).
+ * Conversion between the public message types (`src/model`) and the wire `Message`, for sending and
+ * for receiving.
  *
  * @packageDocumentation
  */
@@ -48,10 +48,9 @@ export interface ToProtoMessageOptions {
 }
 
 /**
- * Encodes a validated message for one send attempt: system properties as in protocol notes §12.1
- * (keys, message id, born timestamp/host, body encoding `IDENTITY`, queue id, message type, and the
- * optional tag, delivery timestamp, message group, lite topic and priority), user properties, body
- * unchanged and never compressed, no digest.
+ * Encodes a validated message for one send attempt: system properties (keys, message id, born timestamp/host,
+ * body encoding `IDENTITY`, queue id, message type, and the optional tag, delivery timestamp, message group,
+ * lite topic and priority), user properties, body unchanged and never compressed, no digest.
  */
 export function toProtoMessage(message: PreparedMessage, options: ToProtoMessageOptions): Message {
   // Built field by field rather than with conditional spreads: spreading `cond ? {} : { x }` per
@@ -98,7 +97,7 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Decodes a received message (protocol notes §13.3). Never throws and never fails a batch:
+ * Decodes a received message. Never throws and never fails a batch:
  *
  * 1. the body digest is checked over the bytes as received: a mismatch marks the message `corrupted`
  *    (body kept as received, no decompression); an unknown digest type is ignored;

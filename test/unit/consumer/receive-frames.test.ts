@@ -1,5 +1,6 @@
 /**
- * ReceiveMessage frame handling (protocol notes §13.2) and the consumer request builders (§13.1, §13.4).
+ * ReceiveMessage frame handling (status, messages, delivery timestamp, as the Apache proxy answers) and
+ * the consumer request builders (ReceiveMessage, AckMessage, ChangeInvisibleDuration).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

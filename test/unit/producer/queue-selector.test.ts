@@ -31,7 +31,7 @@ function q(
 
 const fixedRandom = () => 0;
 
-describe('queue selection (protocol notes §11.3)', () => {
+describe('producer queue selection', () => {
   test('candidates are writable master queues only', () => {
     const route = createTopicRoute('t', [
       q('a', 0, { permission: 'read' }),
@@ -121,7 +121,7 @@ describe('queue selection (protocol notes §11.3)', () => {
     const s = new QueueSelector(fixedRandom);
     const picked = s.select(route, { count: 3, messageGroup: 'foo哈哈😄2222哈哈', isIsolated: () => true });
     assert.equal(picked.length, 1);
-    assert.equal(picked[0]!.queueId, 1, 'check value of §11.3 → index 1 of 3');
+    assert.equal(picked[0]!.queueId, 1, 'Java SDK check value → index 1 of 3');
     for (let i = 0; i < 3; i++) {
       assert.equal(s.select(route, { count: 3, messageGroup: 'g' })[0]!.queueId, fifoQueueIndex('g', 3));
     }

@@ -39,7 +39,7 @@ function received(sent: Message, patch: (m: Message) => void = () => {}): Messag
   return fromBinary(MessageSchema, toBinary(MessageSchema, m));
 }
 
-describe('toProtoMessage (protocol notes §12.1)', () => {
+describe('toProtoMessage (one send attempt)', () => {
   test('maps every field of a NORMAL message', () => {
     const prepared = validateMessage(
       { topic: 'orders', body: 'hello', tag: 'created', keys: ['k1', 'k2'], properties: { a: 'b' } },
@@ -91,7 +91,7 @@ describe('toProtoMessage (protocol notes §12.1)', () => {
   });
 });
 
-describe('fromProtoMessage (protocol notes §13.3)', () => {
+describe('fromProtoMessage (digest, decompression, fields)', () => {
   test('round trip toProto → wire → fromProto keeps every field', () => {
     const prepared = validateMessage(
       {
