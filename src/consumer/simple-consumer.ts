@@ -71,7 +71,7 @@ import {
   validateView,
 } from './consumer-validation.js';
 import { BrokerPolls } from './broker-polls.js';
-import { QueueSelector, readableBrokers } from './queue-selector.js';
+import { ReceiveQueueSelector, readableBrokers } from './queue-selector.js';
 
 /** Per-call options: an abort signal and a timeout, as every async method of the library takes. */
 export interface ConsumerCallOptions {
@@ -140,7 +140,7 @@ export class SimpleConsumer {
   readonly awaitDurationMs: number;
   readonly #core: ClientCore;
   readonly #subscriptions = new Map<string, FilterExpression>();
-  readonly #selector: QueueSelector;
+  readonly #selector: ReceiveQueueSelector;
   readonly #endpoints = new Map<string, Endpoints>();
   readonly #minInvisibleMs: number;
   readonly #retryBackoff: BackoffPolicy;
@@ -186,7 +186,7 @@ export class SimpleConsumer {
     }
     this.#retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     this.#random = options.random ?? Math.random;
-    this.#selector = new QueueSelector(this.#random);
+    this.#selector = new ReceiveQueueSelector(this.#random);
     this.#core = new ClientCore({
       ...consumerCoreOptions(options),
       clientType: 'simple-consumer',

@@ -38,7 +38,7 @@ function noWritableQueue(topic: string): RocketMQError {
   return new RocketMQError(`topic "${topic}" has no writable master queue`, 'FORBIDDEN');
 }
 
-/** Options of {@link QueueSelector.select}. */
+/** Options of {@link SendQueueSelector.select}. */
 export interface SelectOptions {
   /** Number of candidates wanted (the max attempts). */
   readonly count: number;
@@ -57,8 +57,11 @@ const PREFERENCES: readonly (readonly [boolean, boolean])[] = [
   [false, true],
 ];
 
-/** Per-topic round-robin queue selection. One instance per producer. */
-export class QueueSelector {
+/**
+ * Selects the candidate queues of one send: per-topic round robin, or one queue by hash for FIFO. One
+ * per producer.
+ */
+export class SendQueueSelector {
   readonly #indexes = new Map<string, number>();
   readonly #random: RandomSource;
 
