@@ -56,7 +56,7 @@ export interface ConsumerHealth {
   readonly inFlight: number;
   /** Messages prefetched and not yet settled. */
   readonly cachedMessages: number;
-  /** Messages handled successfully / whose handler threw, since the job was registered. */
+  /** Messages whose handler returned without throwing (a throw counts in `failed` instead). */
   readonly handled: number;
   /** Messages whose handler threw. */
   readonly failed: number;
