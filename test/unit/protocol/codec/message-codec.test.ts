@@ -17,7 +17,8 @@ import {
 } from '../../../../src/gen/apache/rocketmq/v2/definition_pb.js';
 import { validateMessage } from '../../../../src/model/message.js';
 import { crc32Hex, md5Hex } from '../../../../src/protocol/codec/digest.js';
-import { fromProtoMessage, toProtoMessage } from '../../../../src/protocol/codec/message-codec.js';
+import { fromProtoMessage } from '../../../../src/protocol/codec/message-codec.js';
+import { toProtoMessage } from '../../../helpers/reference-encoders.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
