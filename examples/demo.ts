@@ -1,5 +1,5 @@
 /**
- * `npm run demo` — the managed layer doing the seed package's job, with what happened printed as it
+ * `npm run demo` — the managed layer running consumer jobs and producers, with what happened printed as it
  * happens: a consumer with 5 workers and a producer; synchronous, asynchronous and delayed sends; a
  * flaky handler retried later; the switch turned off and on; then SIGINT and a graceful drain.
  *

@@ -1,8 +1,8 @@
 /**
- * The managed layer (the Go seed package's API): a registry of consumer jobs and producers,
+ * The managed layer: a registry of consumer jobs and producers,
  * an error classifier, per-job switches and `waitStop()`.
  *
- * - job "payments" (seed style: an object with `config` and `handle`) charges orders with 3 workers and
+ * - job "payments" (a handler object with `config` and `handle`) charges orders with 3 workers and
  *   forwards a receipt through the managed producer — from inside the handler, so the receipt carries
  *   the order's request id without being told;
  * - its classifier: a `NonRetryableError` is acked (never retried), a `BusyError` is retried 300 ms later,

@@ -1,5 +1,5 @@
 /**
- * Enforces the import direction between the layers of src/ (style guide §4):
+ * Enforces the import direction between the layers of src/:
  *   internal → errors → model/observability → rpc → protocol → admin → producer/consumer → managed (→ cli)
  * Each layer may import only from itself and from layers below it. `model/` holds the plain
  * public types (MessageInit, MessageView, SendReceipt); it imports only internal/ and errors,

@@ -1,5 +1,5 @@
 /**
- * The library's single error type (style convention 1).
+ * The library's single error type.
  *
  * Every failure surfaces as a {@link RocketMQError} carrying a stable string {@link ErrorCode}, a
  * `retriable` flag, and, where known, the broker's numeric status code, the gRPC status and the request id.
@@ -117,7 +117,7 @@ const info = (code: BrokerErrorCode, retriable: boolean): BrokerCodeInfo =>
 /**
  * Broker numeric code → error code and retriability.
  *
- * Retriability follows our protocol notes (§7.3): throttling (42900), internal errors (500xx) and proxy
+ * Retriability: throttling (42900), internal errors (500xx) and proxy
  * timeouts (504xx) are retriable; client-side mistakes (400xx, 401xx, 403xx, 404xx, 413xx, 431xx) and
  * unsupported features (505xx) are not. REQUEST_TIMEOUT (40800) is treated as transient; the quota codes
  * 42901/42902 are not (waiting a few ms does not free quota).

@@ -1,5 +1,5 @@
 /**
- * Concurrent consumption (protocol notes §13.5): messages from every queue go into one queue in
+ * Concurrent consumption of a standard push consumer: messages from every queue go into one queue in
  * arrival order and are handed to the listener by a pool of `concurrency` permits. Success → ack
  * (batched); failure → nack with the retry policy's delay for that delivery attempt (the broker
  * redelivers it, and moves it to the dead-letter queue after the last attempt). A corrupted message is

@@ -1,8 +1,8 @@
 /**
- * FIFO consumption (protocol notes §13.6). The broker serves an ordered queue's next messages only
- * after the batch it handed out is settled, so a batch is consumed to the end before the queue
- * receives again. Inside a batch, messages are consumed one after the other in batch order — or, with
- * the accelerator, one bucket per message group, buckets in parallel and each in order.
+ * FIFO consumption of a push consumer whose group is ordered. The broker serves an ordered queue's next
+ * messages only after the batch it handed out is settled, so a batch is consumed to the end before the queue
+ * receives again. Inside a batch, messages are consumed one after the other in batch order — or, with the
+ * accelerator, one bucket per message group, buckets in parallel and each in order.
  *
  * A failed message is retried locally (same receipt, lease kept alive) after the retry policy's delay,
  * up to its max attempts, then forwarded to the dead-letter queue; the next message of its bucket starts

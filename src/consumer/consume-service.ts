@@ -32,8 +32,8 @@ export interface ConsumeHost {
   retryPolicy(): RetryPolicy;
   /** Whether `{ suspendMs }` is sent as a suspend (lite groups); otherwise it is a plain retry. */
   readonly suspend?: boolean | undefined;
-  /** Counts a listener outcome. */
-  record(outcome: 'success' | 'failure', durationMs: number): void;
+  /** Counts a listener outcome (its duration is the process-duration metric of `telemetry`). */
+  record(outcome: 'success' | 'failure'): void;
   /** Spans and metrics of listener calls. @defaultValue none */
   readonly telemetry?: ClientTelemetry | undefined;
   /** User hooks around each listener call. @defaultValue none */
@@ -101,7 +101,6 @@ export async function callListener(
   attempt: number,
 ): Promise<Outcome> {
   await host.permits.acquire();
-  const started = performance.now();
   const op = host.telemetry?.startProcess(view, attempt, lease.receivedAt);
   let outcome: Outcome;
   try {
@@ -124,6 +123,6 @@ export async function callListener(
   } finally {
     host.permits.release();
   }
-  host.record(outcome.t, performance.now() - started);
+  host.record(outcome.t);
   return outcome;
 }

@@ -71,9 +71,13 @@ export class Lease {
   #expiresAt: number;
   #state: LeaseState = { t: 'held' };
   #renewing: Promise<void> | undefined;
-  /** Made on first use of {@link Lease.signal}: most prefetched messages never need one. */
-  #lost: AbortController | undefined;
-  #lostReason: RocketMQError | undefined;
+  /**
+   * Behind {@link Lease.signal}, which asks the handler to stop: aborted when the lease is lost and on
+   * {@link Lease.interrupt}. Made on first use: most prefetched messages never need one.
+   */
+  #stop: AbortController | undefined;
+  /** Why the handler is asked to stop (the first reason wins), even before `#stop` is made. */
+  #stopReason: RocketMQError | undefined;
   readonly #keeper: LeaseKeeper;
 
   /** @internal */
@@ -109,11 +113,11 @@ export class Lease {
 
   /** Aborted when the lease is lost (the message will be delivered again) or on {@link Lease.interrupt}. */
   get signal(): AbortSignal {
-    if (this.#lost === undefined) {
-      this.#lost = new AbortController();
-      if (this.#lostReason !== undefined) this.#lost.abort(this.#lostReason);
+    if (this.#stop === undefined) {
+      this.#stop = new AbortController();
+      if (this.#stopReason !== undefined) this.#stop.abort(this.#stopReason);
     }
-    return this.#lost.signal;
+    return this.#stop.signal;
   }
 
   /**
@@ -140,9 +144,9 @@ export class Lease {
 
   /** Aborts the signal once (the first reason wins), or records the reason for a signal not made yet. */
   #abort(reason: RocketMQError): void {
-    if (this.#lostReason !== undefined) return;
-    this.#lostReason = reason;
-    this.#lost?.abort(reason);
+    if (this.#stopReason !== undefined) return;
+    this.#stopReason = reason;
+    this.#stop?.abort(reason);
   }
 
   /** @internal */

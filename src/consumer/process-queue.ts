@@ -1,6 +1,5 @@
 /**
- * One assigned queue of a push consumer: its receive loop and its share of the prefetch cache
- * (protocol notes §13.5).
+ * One assigned queue of a push consumer: its receive loop and its share of the prefetch cache.
  *
  * The loop receives while the queue's cache has room, hands each batch to the consume service, and
  * issues the next receive at once. When the cache is full it waits until a settled message frees

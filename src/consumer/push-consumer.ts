@@ -1,6 +1,6 @@
 /**
- * The push consumer (protocol notes §13.5, §13.6): messages are received in the background and handed
- * to a listener; the consumer settles them.
+ * The push consumer (standard or FIFO, as the server's settings for the group say): messages are received in
+ * the background and handed to a listener; the consumer settles them.
  *
  * ```
  * assignment scan (QueryAssignment, every 5 s)
@@ -101,11 +101,14 @@ export interface PushConsumerStats {
   readonly inFlight: number;
   /** Messages received since start. */
   readonly received: number;
-  /** Listener outcomes. */
+  /** Listener calls that succeeded (returned nothing or `'success'`). */
   readonly succeeded: number;
   /** Listener calls that failed (threw, or answered a failure). */
   readonly failed: number;
-  /** Settles. */
+  /**
+   * Messages acknowledged: counted once the broker confirmed the AckMessage carrying them (acks are
+   * batched, so this trails `succeeded`; a message whose lease was lost or whose ack failed is not counted).
+   */
   readonly acked: number;
   /** Messages nacked (delivered again after a delay). */
   readonly nacked: number;

@@ -1,5 +1,6 @@
 /**
- * Queue selection of the simple consumer (protocol notes §11.5): round robin over the subscribed
+ * Queue selection of the simple consumer (the proxy picks the queue itself; the choice only decides
+ * which endpoint gets the receive): round robin over the subscribed
  * topics, then round robin over each topic's readable (`READ`/`READ_WRITE`) master (`brokerId == 0`)
  * queues.
  *
@@ -7,7 +8,7 @@
  * topic visit every broker before returning to the first: a receive never sticks to one queue or one
  * broker (the Apache proxy pops from the whole broker named by the queue anyway).
  *
- * {@link QueueSelector.nextOn} serves a receive bound to one broker (the iterator keeps one long poll
+ * {@link ReceiveQueueSelector.nextOn} serves a receive bound to one broker (the iterator keeps one long poll
  * per broker): round robin over the subscribed topics that broker serves, then over its queues.
  *
  * @packageDocumentation
@@ -56,8 +57,11 @@ export function readableBrokers(
   return [...names];
 }
 
-/** Round-robin selector over topics, then queues. Indexes survive route refreshes. */
-export class QueueSelector {
+/**
+ * Selects the queue of the simple consumer's next receive: round robin over topics, then queues. Indexes
+ * survive route refreshes.
+ */
+export class ReceiveQueueSelector {
   #topicIndex: number;
   readonly #queueIndex = new Map<string, number>();
   /** Per broker: its topic index; per `topic\u0000broker`: the queue index. */

@@ -1,5 +1,5 @@
 /**
- * The simple consumer (protocol notes §13.7): the application pulls messages with {@link
+ * The simple consumer: the application pulls messages with {@link
  * SimpleConsumer.receive} (or the {@link SimpleConsumer.messages} async iterator) and settles each one
  * with {@link SimpleConsumer.ack} or {@link SimpleConsumer.changeInvisibleDuration}. No prefetch, no
  * automatic renewal, no dead-letter handling by the client.
@@ -71,9 +71,9 @@ import {
   validateView,
 } from './consumer-validation.js';
 import { BrokerPolls } from './broker-polls.js';
-import { QueueSelector, readableBrokers } from './queue-selector.js';
+import { ReceiveQueueSelector, readableBrokers } from './queue-selector.js';
 
-/** Per-call options (style convention 2). */
+/** Per-call options: an abort signal and a timeout, as every async method of the library takes. */
 export interface ConsumerCallOptions {
   /** Aborting interrupts the call; it then fails with `ABORTED`. */
   signal?: AbortSignal | undefined;
@@ -140,7 +140,7 @@ export class SimpleConsumer {
   readonly awaitDurationMs: number;
   readonly #core: ClientCore;
   readonly #subscriptions = new Map<string, FilterExpression>();
-  readonly #selector: QueueSelector;
+  readonly #selector: ReceiveQueueSelector;
   readonly #endpoints = new Map<string, Endpoints>();
   readonly #minInvisibleMs: number;
   readonly #retryBackoff: BackoffPolicy;
@@ -186,7 +186,7 @@ export class SimpleConsumer {
     }
     this.#retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     this.#random = options.random ?? Math.random;
-    this.#selector = new QueueSelector(this.#random);
+    this.#selector = new ReceiveQueueSelector(this.#random);
     this.#core = new ClientCore({
       ...consumerCoreOptions(options),
       clientType: 'simple-consumer',

@@ -1,5 +1,6 @@
 /**
- * AbortSignal and deadline helpers shared by every async API (style convention 2 and 11).
+ * AbortSignal and deadline helpers shared by every async API (each takes `{ signal, timeoutMs }`, and
+ * retries share one deadline).
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * Retry delay policies (style convention 11): jittered exponential backoff and a fixed list of delays
+ * Retry delay policies: jittered exponential backoff and a fixed list of delays
  * (the server's "customized" backoff). The delay functions are pure; {@link createBackoff} wraps a
  * policy into a small stateful iterator for retry loops.
  *

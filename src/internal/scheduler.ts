@@ -1,5 +1,6 @@
 /**
- * A per-client timer owner (style convention 5).
+ * A per-client timer owner: code outside `src/internal` and `src/cli` starts timers through it, never
+ * with `setTimeout`/`setInterval` directly.
  *
  * Every timer a client creates goes through one {@link Scheduler}: timers are tracked (so `close()` can
  * clear them and tests can assert `pending === 0`), `unref()`ed (a client never keeps the process alive on

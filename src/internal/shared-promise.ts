@@ -1,5 +1,5 @@
 /**
- * Coalescing of concurrent calls onto one in-flight promise (style convention 4: `start()`/`shutdown()`
+ * Coalescing of concurrent calls onto one in-flight promise (`start()`/`shutdown()`
  * called twice share one promise; the route cache shares one in-flight query per topic).
  *
  * @packageDocumentation

@@ -2,7 +2,8 @@
  * What happens to a message whose handler threw: the error classifier's verdict.
  *
  * - `'requeue'` — leave it for the broker: it becomes visible again after the invisible duration and is
- *   delivered again (the seed's behaviour, and the default for ordinary errors);
+ *   delivered again (the default for ordinary errors: the managed layer classifies every handler error
+ *   as `requeue` unless told otherwise);
  * - `'ack'` — drop it (acknowledge without success), for errors that will never go away;
  * - `{ retryLaterMs }` — deliver it again after that delay (ChangeInvisibleDuration).
  *
@@ -89,7 +90,7 @@ export function isNonRetryableError(err: unknown): boolean {
 export const defaultErrorClassifier: ErrorClassifier = (_ctx, _message, error) =>
   isNonRetryableError(error) ? 'ack' : 'requeue';
 
-/** Always `'requeue'` (the seed's `DefaultConsumeErrorClassifier`). */
+/** Always `'requeue'`: every handler error leaves the message to be delivered again. */
 export const requeueAllClassifier: ErrorClassifier = () => 'requeue';
 
 /** Checks a classifier's verdict; anything else is `undefined`. */

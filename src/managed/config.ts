@@ -1,6 +1,5 @@
 /**
- * Configuration of managed consumers and producers (the seed's `ConsumerConfig` / `ProducerConfig`),
- * their defaults and validation.
+ * Configuration of managed consumers and producers, their defaults and validation.
  *
  * @packageDocumentation
  */
@@ -87,7 +86,7 @@ export interface ResolvedConsumerConfig {
   readonly maxMessageNum: number;
   readonly invisibleDurationMs: number;
   readonly workerNum: number;
-  /** `max(2 × workerNum, maxMessageNum)`, as the seed. */
+  /** `max(2 × workerNum, maxMessageNum)`: a next message for every worker, or one full receive batch. */
   readonly prefetchSize: number;
   readonly errorClassifier: ErrorClassifier;
   /** Resource namespace. @defaultValue `''` */

@@ -4,8 +4,8 @@
  * managed producer sending from inside a handler propagates the same request id without being told.
  *
  * Ids come from the message properties the producer wrote (`x-request-id`, `x-trace-id`, `x-span-id`,
- * the seed's names) or, when the consumer runs inside a processing span, from that span; a message
- * without a request id gets a new one.
+ * the names the Go managed wrapper writes too) or, when the consumer runs inside a processing span, from that
+ * span; a message without a request id gets a new one.
  *
  * @packageDocumentation
  */

@@ -1,6 +1,7 @@
 /**
  * The managed layer: a registry of consumer jobs and producers with switches, an error classifier,
- * trace/request-id propagation and a graceful `waitStop()` — the seed package's API in TypeScript.
+ * trace/request-id propagation and a graceful `waitStop()`, for applications that register handlers
+ * and let the library run the consumers.
  *
  * The functions below use one default {@link Registry}; create your own `new Registry()` for
  * isolation (tests, several apps in one process).

@@ -56,7 +56,7 @@ export interface ConsumerHealth {
   readonly inFlight: number;
   /** Messages prefetched and not yet settled. */
   readonly cachedMessages: number;
-  /** Messages handled successfully / whose handler threw, since the job was registered. */
+  /** Messages whose handler returned without throwing (a throw counts in `failed` instead). */
   readonly handled: number;
   /** Messages whose handler threw. */
   readonly failed: number;
@@ -348,7 +348,7 @@ export class ManagedConsumer {
         return 'success';
       }
       if (action === 'requeue') {
-        // As the seed: the broker delivers it again once its invisible duration is over.
+        // Nothing is sent: the broker delivers it again once its invisible duration is over.
         this.#requeued++;
         return { retryAfterMs: this.config.invisibleDurationMs };
       }

@@ -1,5 +1,5 @@
 /**
- * A managed producer (the seed's `IProducer`): synchronous, asynchronous and delayed sends that return
+ * A managed producer: synchronous, asynchronous and delayed sends that return
  * their receipts, closed by the registry's `waitStop()`. A send made from inside a managed handler
  * carries that handler's request id (`x-request-id`) unless one is given; trace ids come from the active
  * span (see the Producer).

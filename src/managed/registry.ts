@@ -1,6 +1,6 @@
 /**
- * The registry of managed consumers and producers (the seed's package-level API, as an object; the
- * module-level functions in `index.ts` use one default instance).
+ * The registry of managed consumers and producers (the module-level functions in `index.ts` use one
+ * default instance).
  *
  * - `registerConsumer(...)` adds a job (unique `jobName`); `startAllConsumers()` lets every job run
  *   (jobs registered later run as soon as they are registered); `setConsumerSwitch(jobName, on)` starts
@@ -75,7 +75,7 @@ export interface WaitStopOptions {
   timeoutMs?: number | undefined;
   /** Stop at once: no drain (unsettled messages are delivered again later). @defaultValue false */
   force?: boolean | undefined;
-  /** Aborting it requests the shutdown (like the seed's context). */
+  /** Aborting it requests the shutdown, as a call to `waitStop()` would. */
   signal?: AbortSignal | undefined;
 }
 
@@ -229,7 +229,7 @@ export class Registry {
     job.setSwitch(on);
   }
 
-  /** A job's switch; false for an unknown job (as the seed). */
+  /** A job's switch; false for an unknown job (an unknown job never runs). */
   getConsumerSwitch(jobName: string): boolean {
     return this.#consumers.get(jobName)?.switch ?? false;
   }

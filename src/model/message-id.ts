@@ -1,5 +1,5 @@
 /**
- * Client-generated message ids, format "V1" (protocol notes §3.2).
+ * Client-generated message ids, format "V1", the layout every RocketMQ 5.x SDK generates.
  *
  * 17 bytes, big-endian, rendered as 34 uppercase hex characters:
  *

@@ -2,7 +2,7 @@
  * The message a user sends ({@link MessageInit}), its type derivation, and the checks run on it before
  * anything goes on the wire.
  *
- * The rules and values are the Apache proxy's (reliability notes §2, protocol notes §5.1 and §12.4), so a
+ * The rules and values are the Apache proxy's SendMessage checks with its default limits, so a
  * message this module accepts is not refused by a default-configured proxy for its shape; each violated
  * rule throws a {@link RocketMQError} whose code is the one the proxy would have answered with.
  *
@@ -50,7 +50,7 @@ export interface MessageInit {
   liteTopic?: string;
 }
 
-/** Message types (protocol notes §12.2). */
+/** Message types; a message has exactly one, derived from its fields by {@link deriveMessageType}. */
 export type MessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'LITE' | 'PRIORITY';
 
 /** A validated, normalised message, ready to be encoded for each send attempt. */
@@ -226,7 +226,7 @@ export interface MessageTypeSelectors {
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 /**
- * Derives the message type (protocol notes §12.2): group → FIFO, lite topic → LITE, delivery time
+ * Derives the message type as the server does: group → FIFO, lite topic → LITE, delivery time
  * (`deliveryTimestamp` or `delayMs`) → DELAY, priority → PRIORITY, transactional with none of them →
  * TRANSACTION, nothing → NORMAL. Only presence is looked at, not validity.
  *

@@ -1,5 +1,5 @@
 /**
- * Structured, injectable logging (style convention 6).
+ * Structured, injectable logging: messages plus a fields object, silent unless a logger is given.
  *
  * The library never writes to the console or to files on its own: the default logger is
  * {@link noopLogger}. Applications plug in a {@link Logger}, or one of the adapters here. Messages are

@@ -1,7 +1,7 @@
 /**
  * Attribute names and values of the OpenTelemetry messaging semantic conventions (RocketMQ flavour)
  * that our spans and metrics use. The conventions are still marked Development, so every name lives
- * here and nowhere else (style convention 7).
+ * here and nowhere else.
  *
  * @packageDocumentation
  */

@@ -6,8 +6,9 @@
  *    and baggage);
  * 2. with no propagator registered (or nothing it understood): a W3C `traceparent` property, then the
  *    message's system trace context (other RocketMQ clients write a `traceparent` there);
- * 3. the seed's `x-trace-id` + `x-span-id` properties, as a remote span context marked sampled (the
- *    seed sets no flags and expects its spans to be kept).
+ * 3. the `x-trace-id` + `x-span-id` properties (written by this library's producer and by the Go managed
+ *    wrapper), as a remote span context marked sampled (those writers carry no flags and expect the
+ *    trace to be kept).
  *
  * Ids that are not valid W3C ids (32 / 16 lowercase hex, not all zeros) are ignored.
  *
@@ -58,7 +59,10 @@ export function parseTraceparent(value: string | undefined): SpanContext | undef
   return isSpanContextValid(sc) ? sc : undefined;
 }
 
-/** The seed's ids as a remote, sampled span context; `undefined` unless both are valid W3C ids. */
+/**
+ * The `x-trace-id` / `x-span-id` properties as a remote, sampled span context; `undefined` unless both
+ * are valid W3C ids.
+ */
 export function seedSpanContext(properties: Readonly<Record<string, string>>): SpanContext | undefined {
   const traceId = properties[TRACE_PROPERTY.traceId]?.trim().toLowerCase();
   const spanId = properties[TRACE_PROPERTY.spanId]?.trim().toLowerCase();

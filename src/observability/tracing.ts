@@ -1,6 +1,6 @@
 /**
- * Trace-context properties of sent messages (style convention 7: `@opentelemetry/api` is imported only
- * under `observability/`).
+ * Trace-context properties of sent messages (`@opentelemetry/api` is imported only under
+ * `observability/`, so the rest of the library never depends on its types).
  *
  * {@link traceProperties} computes the trace-context properties a producer writes into a message:
  *

@@ -19,7 +19,7 @@ export {
   type ProducerShutdownOptions,
   type ProducerStartOptions,
 } from './producer.js';
-export { checkMessageType, QueueSelector, writableQueues } from './queue-selector.js';
+export { checkMessageType, SendQueueSelector, writableQueues } from './queue-selector.js';
 export { type RetryRun, runWithRetry } from './send-retry.js';
 export { fifoQueueIndex, sipHash24, toSigned64 } from './sip-hash.js';
 export { Transaction, type TransactionState } from './transaction.js';

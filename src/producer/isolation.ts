@@ -1,5 +1,5 @@
 /**
- * Endpoint isolation (protocol notes §11.4): an endpoint whose send failed with a retriable error is
+ * Endpoint isolation: an endpoint whose send failed with a retriable error is
  * avoided by non-FIFO queue selection until it is healthy again. Unlike the official Node SDK (which
  * never re-admits), an isolated endpoint is re-admitted as soon as a Heartbeat to it succeeds: the
  * producer probes isolated endpoints on the heartbeat period ({@link EndpointIsolation.probe}), and any

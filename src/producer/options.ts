@@ -151,7 +151,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
   };
 }
 
-/** Per-call options of sends (style convention 2) plus trace seeds. */
+/** Per-call options of sends (an abort signal and a timeout) plus trace seeds. */
 export interface SendOptions {
   /** Aborting cancels the send (and its retries): `ABORTED`. */
   signal?: AbortSignal | undefined;

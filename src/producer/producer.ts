@@ -1,5 +1,5 @@
 /**
- * The producer (protocol notes §12; reliability notes §2).
+ * The producer: normal, FIFO, delay, priority, lite and transactional sends, with retries.
  *
  * Lifecycle: `start()` must be called (and have resolved) before sending; a send during `start()` waits
  * for it. Before `start()` (or after a failed start) sends reject with `INVALID_STATE`; once
@@ -62,7 +62,7 @@ import {
   type SendOptions,
   type TransactionCheckResult,
 } from './options.js';
-import { checkMessageType, QueueSelector } from './queue-selector.js';
+import { checkMessageType, SendQueueSelector } from './queue-selector.js';
 import { runWithRetry } from './send-retry.js';
 import { Transaction } from './transaction.js';
 
@@ -130,7 +130,7 @@ export class Producer {
   readonly #core: ClientCore;
   readonly #isolation: EndpointIsolation;
   readonly #avoidance: BrokerAvoidance;
-  readonly #selector: QueueSelector;
+  readonly #selector: SendQueueSelector;
   readonly #ids = new MessageIdGenerator();
   readonly #logger: Logger;
   readonly #telemetry: ClientTelemetry;
@@ -192,7 +192,7 @@ export class Producer {
     this.#interceptors = new InterceptorChain(o.interceptors, this.#logger, this.#core.clock);
     this.#isolation = new EndpointIsolation(this.#logger);
     this.#avoidance = new BrokerAvoidance(this.#core.clock);
-    this.#selector = new QueueSelector(this.#random);
+    this.#selector = new SendQueueSelector(this.#random);
   }
 
   /** The client id. */

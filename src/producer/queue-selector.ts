@@ -1,5 +1,6 @@
 /**
- * Producer queue selection (protocol notes §11.3):
+ * Producer queue selection (the proxy picks the queue itself; the choice only decides which endpoint
+ * gets the send):
  *
  * - candidates are the writable (WRITE / READ_WRITE) queues of master brokers (`brokerId === 0`);
  * - non-FIFO: up to `maxAttempts` queues starting at a per-topic round-robin index (random start), at
@@ -37,7 +38,7 @@ function noWritableQueue(topic: string): RocketMQError {
   return new RocketMQError(`topic "${topic}" has no writable master queue`, 'FORBIDDEN');
 }
 
-/** Options of {@link QueueSelector.select}. */
+/** Options of {@link SendQueueSelector.select}. */
 export interface SelectOptions {
   /** Number of candidates wanted (the max attempts). */
   readonly count: number;
@@ -56,8 +57,11 @@ const PREFERENCES: readonly (readonly [boolean, boolean])[] = [
   [false, true],
 ];
 
-/** Per-topic round-robin queue selection. One instance per producer. */
-export class QueueSelector {
+/**
+ * Selects the candidate queues of one send: per-topic round robin, or one queue by hash for FIFO. One
+ * per producer.
+ */
+export class SendQueueSelector {
   readonly #indexes = new Map<string, number>();
   readonly #random: RandomSource;
 

@@ -1,5 +1,5 @@
 /**
- * The send retry policy (protocol notes §7.3, §12.3; reliability notes §2):
+ * The send retry policy:
  *
  * - only errors flagged `retriable` are retried (throttling, 500xx, 504xx, transport UNAVAILABLE /
  *   TIMEOUT…); a 4xx fails at once;

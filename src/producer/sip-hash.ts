@@ -1,6 +1,6 @@
 /**
  * SipHash-2-4 (Aumasson & Bernstein) over bytes with a 128-bit key, as used to pin a FIFO message group
- * to one queue (protocol notes §11.3: Guava `Hashing.sipHash24()` with key bytes `00 01 … 0F`).
+ * to one queue, as the Java SDK does with Guava `Hashing.sipHash24()` and key bytes `00 01 … 0F`.
  *
  * BigInt arithmetic, masked to 64 bits; only short inputs (message groups < 64 bytes) are hashed, so
  * speed does not matter.
@@ -10,7 +10,7 @@
 
 const MASK = (1n << 64n) - 1n;
 
-/** Key of protocol notes §11.3: bytes 00..0F read little-endian. */
+/** The Java SDK's FIFO key: bytes 00..0F read little-endian. */
 export const FIFO_KEY0 = 0x0706050403020100n;
 export const FIFO_KEY1 = 0x0f0e0d0c0b0a0908n;
 

@@ -1,6 +1,6 @@
 /**
  * A local transaction: half messages sent with {@link Transaction.send}, then ended with
- * {@link Transaction.commit} or {@link Transaction.rollback} (protocol notes §12.6).
+ * {@link Transaction.commit} or {@link Transaction.rollback}.
  *
  * - More than one message is allowed (the official SDKs allow one). Each half message is a separate
  *   broker transaction with its own transaction id, ended by its own EndTransaction at the endpoint that

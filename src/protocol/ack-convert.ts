@@ -1,5 +1,5 @@
 /**
- * AckMessage and ChangeInvisibleDuration (protocol notes §13.4): request builders and the calls,
+ * AckMessage and ChangeInvisibleDuration: request builders and the calls,
  * with plain inputs and outputs. Both go to the endpoints the message was received from.
  *
  * @packageDocumentation
@@ -8,8 +8,6 @@
 import { create } from '@bufbuild/protobuf';
 import { RocketMQError } from '../errors.js';
 import {
-  type AckMessageRequest,
-  AckMessageRequestSchema,
   type ChangeInvisibleDurationRequest,
   ChangeInvisibleDurationRequestSchema,
   MessagingService,
@@ -36,25 +34,6 @@ export interface ReceiptRef {
    * delivery attempt.
    */
   readonly suspend?: boolean | undefined;
-}
-
-/**
- * Builds an AckMessageRequest with one entry per receipt (all of one group and topic). The calls send
- * the same request encoded by hand (`codec/ack-request-encoder.ts`); this is its reference.
- */
-export function buildAckRequest(refs: readonly ReceiptRef[]): AckMessageRequest {
-  const first = refs[0];
-  if (first === undefined) throw new RocketMQError('Nothing to acknowledge', 'INVALID_ARGUMENT');
-  const namespace = first.namespace ?? '';
-  return create(AckMessageRequestSchema, {
-    group: toResource(first.group, namespace),
-    topic: toResource(first.topic, namespace),
-    entries: refs.map((r) => ({
-      messageId: r.messageId,
-      receiptHandle: r.receiptHandle,
-      ...(r.liteTopic === undefined ? {} : { liteTopic: r.liteTopic }),
-    })),
-  });
 }
 
 /** Builds a ChangeInvisibleDurationRequest. */

@@ -1,5 +1,5 @@
 /**
- * QueryAssignment (protocol notes §13.5): which queues of a topic a push consumer of a group reads.
+ * QueryAssignment: which queues of a topic a push consumer of a group reads.
  * The Apache proxy answers one assignment per broker with queue id `-1` ("any queue of that broker")
  * for a concurrent group, and one assignment per queue for an ordered (FIFO) group.
  *

@@ -1,7 +1,7 @@
 /**
  * The protocol core of one client instance (producer or consumer): it composes the client id,
  * scheduler, clock, logger, channel pool, RPC client, route cache, telemetry sessions, heartbeat and
- * settings, and owns their lifecycle (protocol notes §8; style conventions 3, 4, 5, 7).
+ * settings, and owns their lifecycle.
  *
  * Lifecycle (a tagged union with one transition function):
  *

@@ -1,7 +1,7 @@
 /**
  * Conversions between generated protobuf values and the plain internal types of protocol/, shared by
- * the other `*-convert.ts` files: durations (full seconds + nanos precision, protocol notes §9.2 and
- * §17), endpoints (never `ADDRESS_SCHEME_UNSPECIFIED`, §11.1), resources and client types.
+ * the other `*-convert.ts` files: durations (full seconds + nanos precision: the server's backoff is
+ * sub-second), endpoints (never `ADDRESS_SCHEME_UNSPECIFIED`), resources and client types.
  *
  * @packageDocumentation
  */

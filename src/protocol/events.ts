@@ -1,5 +1,5 @@
 /**
- * A small typed event emitter (style convention 7): `on()` returns an unsubscribe function and a
+ * A small typed event emitter: `on()` returns an unsubscribe function and a
  * listener that throws never breaks the emitter or the client — the error goes to a hook.
  *
  * @packageDocumentation

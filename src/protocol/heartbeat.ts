@@ -1,5 +1,5 @@
 /**
- * Periodic heartbeats (protocol notes §8.2, §10): every 10 s (first after 1 s) to every endpoint of
+ * Periodic heartbeats: every 10 s (first after 1 s) to every endpoint of
  * every cached route, in parallel, never overlapping (the scheduler skips a tick while the previous
  * round runs). Failures are logged and reported, never thrown.
  *

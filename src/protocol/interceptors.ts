@@ -173,20 +173,24 @@ export class InterceptorChain {
       attributes: new Map<string, unknown>(),
     } as { messages: readonly unknown[] } & HookContext;
     await this.#each('before', context, undefined);
-    const t0 = performance.now();
+    const t0 = this.#clock.monotonic();
     let result: T;
     try {
       result = await run();
     } catch (err) {
       const error = RocketMQError.from(err);
-      await this.#each('after', context, { status: 'error', durationMs: performance.now() - t0, error });
+      await this.#each('after', context, {
+        status: 'error',
+        durationMs: this.#clock.monotonic() - t0,
+        error,
+      });
       throw err;
     }
     const d = describe?.(result) ?? {};
     if (d.messages !== undefined) context.messages = d.messages;
     await this.#each('after', context, {
       status: d.status ?? 'ok',
-      durationMs: performance.now() - t0,
+      durationMs: this.#clock.monotonic() - t0,
       ...(d.receipts === undefined ? {} : { receipts: d.receipts }),
       ...(d.result === undefined ? {} : { result: d.result }),
     });

@@ -1,5 +1,5 @@
 /**
- * Heartbeat and NotifyClientTermination requests (protocol notes §10): producers omit the group,
+ * Heartbeat and NotifyClientTermination requests: producers omit the group,
  * consumers carry their group Resource.
  *
  * @packageDocumentation

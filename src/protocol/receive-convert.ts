@@ -1,9 +1,9 @@
 /**
- * ReceiveMessage (protocol notes §13.1–13.3): the request builder, the frame handling of the response
+ * ReceiveMessage: the request builder, the frame handling of the response
  * stream, and the call itself. Returns plain {@link MessageView}s; generated types stay in this file.
  *
- * Frame handling (Apache proxy, §13.2): every frame is collected until the server completes the call;
- * the LAST `status` frame decides:
+ * Frame handling (as the Apache proxy answers: a status frame, the messages, a delivery timestamp): every
+ * frame is collected until the server completes the call; the LAST `status` frame decides:
  * - `OK` → the decoded messages (possibly none: the proto allows an OK empty poll);
  * - `MESSAGE_NOT_FOUND` → an empty result;
  * - the proxy's polling-time rejection (`ILLEGAL_POLLING_TIME`, or `BAD_REQUEST` "…not enough for

@@ -1,5 +1,5 @@
 /**
- * Topic routes (protocol notes §8.1 step 2, §8.2, §11.2).
+ * Topic routes, queried at start for every declared topic and refreshed periodically.
  *
  * - Routes are queried on demand; concurrent lookups of one topic share one QueryRoute.
  * - Every cached topic is re-queried every 30 s (by the client's scheduler, never overlapping). A changed
@@ -31,7 +31,7 @@ export interface RouteUpdate {
   readonly previous: TopicRoute | undefined;
 }
 
-/** Default refresh period (protocol notes §8.2). */
+/** Default refresh period: 30 s, as in the official SDKs. */
 export const DEFAULT_ROUTE_REFRESH_INTERVAL_MS = 30_000;
 
 /** Options of {@link RouteCache}. */

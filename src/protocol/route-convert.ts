@@ -1,5 +1,5 @@
 /**
- * QueryRoute request/response conversion (protocol notes §11.2): protobuf `MessageQueue`s → plain
+ * QueryRoute request/response conversion: protobuf `MessageQueue`s → plain
  * {@link RouteQueue}s, and the QueryRoute call itself (the request carries the access point with its
  * scheme set, never `ADDRESS_SCHEME_UNSPECIFIED`).
  *

@@ -1,6 +1,6 @@
 /**
- * Plain route types (no generated code): a topic's queues as returned by QueryRoute (protocol notes
- * §11.2), with helpers for the selection rules of §11.3 and §11.5.
+ * Plain route types (no generated code): a topic's queues as returned by QueryRoute, with helpers for
+ * the queues a producer may write to and a consumer may read from.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,6 @@
 /**
- * SendMessage and RecallMessage on the wire (protocol notes §12.1, §12.3 step 4, §12.5, §12.7). The
+ * SendMessage and RecallMessage on the wire (single and batch sends, and the per-entry status that
+ * decides a send's outcome). The
  * producer calls these with plain types; the generated types stay in this file.
  *
  * @packageDocumentation

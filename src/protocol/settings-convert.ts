@@ -1,6 +1,6 @@
 /**
- * Settings ⇄ protobuf (protocol notes §9.1, §9.2). Durations keep full seconds + nanos precision
- * (the producer's server backoff is sub-second: 10 ms → 1 s).
+ * Settings ⇄ protobuf, both directions of the telemetry handshake. Durations keep full seconds + nanos
+ * precision (the producer's server backoff is sub-second: 10 ms → 1 s).
  *
  * @packageDocumentation
  */

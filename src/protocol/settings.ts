@@ -1,8 +1,8 @@
 /**
- * The client settings model (protocol notes §9): what the client tells the server over telemetry, and
+ * The client settings model: what the client tells the server over telemetry, and
  * the effective settings once the server's reply has been applied.
  *
- * Application rules (§9.2):
+ * Application rules (the server answers the client's settings merged with its own policy):
  * - every client: `requestTimeoutMs` (when the server sends a positive one) and the metric flag;
  * - producer: keeps its local `maxAttempts`, adopts the server's backoff strategy, `maxBodySizeBytes`
  *   and `validateMessageType`;
@@ -138,7 +138,7 @@ export interface SettingsChange {
   readonly previous: EffectiveSettings;
 }
 
-/** Default request timeout (protocol notes §15). */
+/** Default request timeout: 3 s, as in the official SDKs. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
 /** Max body size until the server says otherwise. */
 export const DEFAULT_MAX_BODY_SIZE_BYTES = 4 * 1024 * 1024;

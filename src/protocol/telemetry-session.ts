@@ -1,5 +1,6 @@
 /**
- * The Telemetry bidi stream of one endpoint (protocol notes §9; style convention 3).
+ * The Telemetry bidi stream of one endpoint, which carries the Settings handshake and the server's
+ * commands.
  *
  * State machine (a tagged union with ONE transition function and an allow-list):
  *

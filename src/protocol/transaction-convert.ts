@@ -1,6 +1,6 @@
 /**
- * EndTransaction on the wire and decoding of the half message of a transaction check (protocol notes
- * §9.4, §12.6). The generated types stay in this file.
+ * EndTransaction on the wire and decoding of the half message of a transaction check (the server's
+ * telemetry command asking the producer to decide). The generated types stay in this file.
  *
  * @packageDocumentation
  */

@@ -1,8 +1,8 @@
 /**
- * Recovery from half-open connections (reliability notes §3 "Transport recovery", rocketmq-clients
- * #1309): when a connection goes silent without being closed (a NAT or firewall dropped it, the peer
- * froze), grpc-js keeps sending calls into it until its keepalive notices, which takes minutes with the
- * 300 s keepalive the proxy tolerates. Every call meanwhile ends in `TIMEOUT`.
+ * Recovery from half-open connections (see apache/rocketmq-clients issue #1309): when a connection goes
+ * silent without being closed (a NAT or firewall dropped it, the peer froze), grpc-js keeps sending calls
+ * into it until its keepalive notices, which takes minutes with the 300 s keepalive the proxy tolerates.
+ * Every call meanwhile ends in `TIMEOUT`.
  *
  * This watches the heartbeat rounds: after `threshold` consecutive heartbeat `TIMEOUT`s to one endpoint
  * it asks for a recovery of that endpoint (the client core evicts the channel, so the next call opens

@@ -1,5 +1,5 @@
 /**
- * The one gRPC adapter of the library (style convention 9): every MessagingService call goes through
+ * The one gRPC adapter of the library: every MessagingService call goes through
  * {@link RpcClient}, driven by the generated `DescMethod` descriptors — no per-RPC wrappers here.
  *
  * For every call it:
@@ -47,7 +47,7 @@ import { formatDateTime } from './auth/signer.js';
 import { buildRequestMetadata, type ClientLanguage, HEADERS } from './metadata.js';
 import { checkStatus } from './status.js';
 
-/** Per-call options (style convention 2). */
+/** Per-call options: an abort signal and a timeout, as every async method of the library takes. */
 export interface CallOptions {
   /** Aborting cancels the call; it then fails with `ABORTED` (or `TIMEOUT` for a `TimeoutError` reason). */
   signal?: AbortSignal | undefined;
@@ -127,7 +127,7 @@ export class EncodedRequest<I extends DescMessage = DescMessage> {
 
 const passBytes = (bytes: Buffer): Buffer => bytes;
 
-/** Default deadline of unary calls (protocol notes §15). */
+/** Default deadline of unary calls: 3 s, as in the official SDKs. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
 
 /** The gRPC path of a method: `/apache.rocketmq.v2.MessagingService/QueryRoute`. */

@@ -1,10 +1,10 @@
 /**
- * One grpc-js client (channel) per endpoint, shared by every call of one RocketMQ client
- * (protocol notes §1, §16 item 3; peers §2.3 "object-keyed channel map").
+ * One grpc-js client (channel) per endpoint, shared by every call of one RocketMQ client (a channel
+ * map keyed by object identity would open a new channel after every route refresh).
  *
  * - Channels are keyed by {@link endpointKey} (a string), never by object identity, so the
  *   `Endpoints` objects rebuilt by every route refresh reuse the same channel.
- * - Created lazily on first use, with the channel options of protocol notes §1 (130 MiB+ messages,
+ * - Created lazily on first use, with {@link DEFAULT_CHANNEL_OPTIONS} (130 MiB+ messages,
  *   300 s keepalive, built-in retries off).
  * - A channel with no active call for `idleTimeoutMs` is closed by a periodic check on the client's
  *   scheduler; every channel is closed by {@link ChannelPool.close}.
@@ -40,7 +40,7 @@ export interface TlsOptions {
 /** `false`/absent: plaintext; `true`: TLS with system roots and verification; an object: custom TLS. */
 export type TlsConfig = boolean | TlsOptions;
 
-/** The grpc-js channel arguments every channel gets (protocol notes §1). */
+/** The grpc-js channel arguments every channel gets (the grpc-js defaults that do not suit the proxy). */
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<grpc.ChannelOptions> = Object.freeze({
   // The proxy accepts 130 MiB frames; a receive batch of 32 × 4 MiB bodies exceeds grpc-js's 4 MiB default.
   'grpc.max_receive_message_length': -1,

@@ -1,5 +1,5 @@
 /**
- * Client ids: `hostname@pid@index@suffix` (protocol notes §3.1).
+ * Client ids: `hostname@pid@index@suffix`, the format of the official SDKs.
  *
  * The server only needs uniqueness; the id keys the client's settings, heartbeats and receipt handles,
  * so one client keeps one id for its whole life. Nothing is computed at import time.

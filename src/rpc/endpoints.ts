@@ -1,5 +1,6 @@
 /**
- * Access-point parsing and gRPC targets (protocol notes §1 "gRPC target", §11.1).
+ * Access-point parsing and gRPC targets (a scheme-less `a:1,b:2` list is no valid grpc-js target, so
+ * address lists become `ipv4:`/`ipv6:` targets and a domain name a `dns:` one).
  *
  * Accepted input:
  * - one address: `host:port`, `[ipv6]:port`, or a host without port (the port then defaults to

@@ -1,5 +1,5 @@
 /**
- * The `x-mq-*` request headers (protocol notes §2; style convention 10). Built fresh for every unary call
+ * The `x-mq-*` request headers, built here rather than in the clients. Built fresh for every unary call
  * (new request id, date-time and signature) and once per telemetry stream.
  *
  * Language header: we send `NODE_JS` by default. The server's `LanguageCode` enum has that name since

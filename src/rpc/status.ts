@@ -1,5 +1,5 @@
 /**
- * In-band broker statuses (protocol notes §0 item 1, §7): almost every failure arrives as gRPC OK with a
+ * In-band broker statuses: almost every failure arrives as gRPC OK with a
  * `Status{code, message}` in the response. These helpers turn a non-OK status into a
  * {@link RocketMQError} that keeps the call's request id.
  *

@@ -21,6 +21,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { RocketMQError } from '../errors.js';
+import { systemTimers, type TimerApi, unrefTimer } from '../internal/timers.js';
 import { type Endpoints, endpointKey } from './endpoints.js';
 
 /** HTTP/2 client connection preface followed by an empty SETTINGS frame. */
@@ -45,6 +46,7 @@ function connectAndCheck(
   useTls: boolean,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  timers: TimerApi,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     let settled = false;
@@ -53,13 +55,13 @@ function connectAndCheck(
     const finish = (speaks: boolean): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
       resolve(speaks);
     };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    timer.unref?.();
+    const timer = timers.setTimeout(() => finish(false), timeoutMs);
+    unrefTimer(timer);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (useTls) {
@@ -96,19 +98,21 @@ function connectAndCheck(
  * other protocol; each bounded by `timeoutMs` and ended early by `signal`) and returns the mismatch
  * found, or `undefined`. A mismatch needs both: the server speaks the other protocol, and does not
  * speak the client's (a port that accepts both, as a proxy in permissive TLS mode does, is no
- * mismatch). Never throws; its sockets and timers are gone once it resolves.
+ * mismatch). Never throws; its sockets and timers are gone once it resolves. `timers` bound the
+ * connections; they default to the system's, since what they bound is real network I/O.
  */
 export async function probeTransportMismatch(
   endpoints: Endpoints,
   clientUsesTls: boolean,
   timeoutMs: number,
   signal?: AbortSignal,
+  timers: TimerApi = systemTimers,
 ): Promise<TransportMismatch | undefined> {
   const address = endpoints.addresses[0];
   if (address === undefined || !(timeoutMs > 0) || signal?.aborted) return undefined;
   // One connection when the port does not speak the other protocol (the usual failure: it is down).
-  if (!(await connectAndCheck(address, !clientUsesTls, timeoutMs, signal))) return undefined;
-  if (await connectAndCheck(address, clientUsesTls, timeoutMs, signal)) return undefined;
+  if (!(await connectAndCheck(address, !clientUsesTls, timeoutMs, signal, timers))) return undefined;
+  if (await connectAndCheck(address, clientUsesTls, timeoutMs, signal, timers)) return undefined;
   if (signal?.aborted) return undefined;
   return clientUsesTls ? 'server-speaks-plaintext' : 'server-speaks-tls';
 }

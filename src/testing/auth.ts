@@ -1,6 +1,6 @@
 /**
- * Server-side check of the `authorization` header, following the Apache auth module's parsing
- * (protocol notes §2.1): `MQv2-HMAC-SHA1 Credential=<ak>[/…], SignedHeaders=x-mq-date-time, Signature=<hex>`,
+ * Server-side check of the `authorization` header, following the Apache auth module's parsing:
+ * `MQv2-HMAC-SHA1 Credential=<ak>[/…], SignedHeaders=x-mq-date-time, Signature=<hex>`,
  * signature = HMAC-SHA1(secret, value of `x-mq-date-time`), compared case-insensitively (hex-decoded).
  *
  * @packageDocumentation

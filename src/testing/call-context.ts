@@ -1,6 +1,6 @@
 /**
  * Per-call request context: the `x-mq-*` headers the proxy reads, the peer and the deadline, plus the
- * header checks every RPC goes through first (authentication, then client id; protocol notes §2).
+ * header checks every RPC goes through first (authentication, then client id).
  *
  * @packageDocumentation
  */

@@ -1,7 +1,7 @@
 /**
  * Delay (timer) messages: held until their delivery time, then appended to their queue; recallable before
  * that with the handle returned by SendMessage (server format: URL-safe Base64 of
- * `"v1 <topic> <brokerName> <timestamp> <messageId>"`, protocol notes §3.3, §12.7).
+ * `"v1 <topic> <brokerName> <timestamp> <messageId>"`, opaque to clients).
  *
  * @packageDocumentation
  */

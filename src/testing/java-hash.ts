@@ -1,6 +1,6 @@
 /**
  * The two hash functions the Apache proxy uses to place a FIFO message group on a queue:
- * Java `String.hashCode()` and Guava `Hashing.consistentHash(long, int)` (protocol notes §11.3).
+ * Java `String.hashCode()` and Guava `Hashing.consistentHash(long, int)`.
  *
  * @packageDocumentation
  */

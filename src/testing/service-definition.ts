@@ -1,7 +1,7 @@
 /**
  * The grpc-js service definition of `apache.rocketmq.v2.MessagingService`, derived from the generated
- * descriptor (style convention 9): path `/<service>/<Method>`, streaming flags from the method kind,
- * (de)serialization with `toBinary`/`fromBinary`.
+ * descriptor, not written by hand per method: path `/<service>/<Method>`, streaming flags from the method
+ * kind, (de)serialization with `toBinary`/`fromBinary`.
  *
  * @packageDocumentation
  */

@@ -1,6 +1,6 @@
 /**
  * The server side of the Settings handshake: the proxy stores the client's raw Settings and answers with
- * them merged with server policy (protocol notes §9.2; proxy `GrpcClientSettingsManager`).
+ * them merged with server policy (proxy `GrpcClientSettingsManager`).
  *
  * @packageDocumentation
  */

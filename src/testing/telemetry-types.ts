@@ -2,7 +2,8 @@
  * Plain TypeScript shapes of what the in-process broker exchanges with clients over Telemetry: the commands
  * a test can push ({@link BrokerCommand}), the answers clients send back ({@link TelemetryReply}) and the
  * Settings the broker holds for a client ({@link ClientSettingsSummary}). The generated protobuf types stay
- * inside `src/testing` (style guide §5, convention 8); `telemetry-convert.ts` maps between the two.
+ * inside `src/testing` (generated types never reach a public API); `telemetry-convert.ts` maps between the
+ * two.
  *
  * @packageDocumentation
  */

@@ -1,9 +1,8 @@
 /**
  * Transaction (half) messages: invisible until EndTransaction COMMIT, deleted on ROLLBACK, and checked
- * while unresolved by sending `recover_orphaned_transaction_command` to a producer of the topic (protocol
- * notes §12.6): first after the check delay (or the message's orphaned-transaction recovery duration, if
- * longer), then every check interval, at most `checkMax` times; after that the message is discarded, as the
- * broker does.
+ * while unresolved by sending `recover_orphaned_transaction_command` to a producer of the topic: first after
+ * the check delay (or the message's orphaned-transaction recovery duration, if longer), then every check
+ * interval, at most `checkMax` times; after that the message is discarded, as the broker does.
  *
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * Request validation with the Apache proxy's status codes (protocol notes §12.4; proxy `GrpcValidator`,
+ * Request validation with the Apache proxy's status codes (proxy `GrpcValidator`,
  * `SendMessageActivity`, `Validators`, `TopicValidator`). Pure: every check throws a
  * {@link BrokerStatusError} carrying the code the real proxy answers with.
  *

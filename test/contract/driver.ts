@@ -29,7 +29,7 @@ import { type MessageInit, validateMessage } from '../../src/model/message.js';
 import { nextMessageId } from '../../src/model/message-id.js';
 import type { MessageView } from '../../src/model/message-view.js';
 import { ClientCore } from '../../src/protocol/client-core.js';
-import { fromProtoMessage, toProtoMessage } from '../../src/protocol/codec/message-codec.js';
+import { fromProtoMessage } from '../../src/protocol/codec/message-codec.js';
 import { durationFromMs, toProtoEndpoints } from '../../src/protocol/convert.js';
 import { isMasterQueue, isReadable } from '../../src/protocol/route.js';
 import { toProtoMessageQueue } from '../../src/protocol/route-convert.js';
@@ -39,6 +39,7 @@ import { RpcClient } from '../../src/rpc/call.js';
 import { ChannelPool } from '../../src/rpc/channel-pool.js';
 import { createClientId } from '../../src/rpc/client-id.js';
 import { type Endpoints, endpointKey, parseEndpoints } from '../../src/rpc/endpoints.js';
+import { toProtoMessage } from '../helpers/reference-encoders.js';
 
 const M = MessagingService.method;
 

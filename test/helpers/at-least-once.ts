@@ -1,5 +1,5 @@
 /**
- * The at-least-once checker (reliability notes §7): a Jepsen-style ledger of what was sent, handled,
+ * The at-least-once checker: a Jepsen-style ledger of what was sent, handled,
  * acked and dead-lettered, per message key, and the verdict over it.
  *
  * - Sends are recorded as `ok` (with the receipt's message id), `failed` (the broker or the client

@@ -1,6 +1,6 @@
 /**
  * A TCP fault proxy for tests: sits between a client and a broker on loopback and injects network
- * faults, switchable at runtime (reliability notes §6, "injection toolbox").
+ * faults, switchable at runtime.
  *
  * Modes (per connection; {@link FaultProxy.set} changes the mode of new connections and, unless
  * `{ existing: false }`, of the open ones):

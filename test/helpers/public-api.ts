@@ -1,5 +1,5 @@
 /**
- * Compiler-API checks of a public entry (style guide §5, convention 8):
+ * Compiler-API checks of a public entry (generated protobuf types must never reach the public API):
  *
  * - {@link inspectModule}: the entry's export names, and every generated protobuf type (declared under
  *   src/gen) that an exported declaration reaches. Every exported symbol's type is walked — properties,

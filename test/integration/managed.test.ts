@@ -58,7 +58,7 @@ describe('managed layer against a real RocketMQ 5.x proxy', { concurrency: true 
     const job = s.registry.consumer(s.config.jobName)!;
     const offAt = performance.now();
     s.registry.setConsumerSwitch(s.config.jobName, false);
-    // Event-driven: the session is stopping before setConsumerSwitch returns (the seed polled every 3 s).
+    // Event-driven: the session is stopping before setConsumerSwitch returns (nothing polls).
     assert.equal(job.state, 'stopping');
     // Sent as the switch goes off: the long poll still open takes it; it must not stay invisible for
     // the 30 s invisible duration (a cancelled receive left it there).

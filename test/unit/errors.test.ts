@@ -14,8 +14,8 @@ import { createAbortError, createTimeoutError } from '../../src/internal/abort.j
 import { SchedulerClosedError } from '../../src/internal/scheduler.js';
 
 /**
- * Written from protocol.md §7.1 (code values) and §7.3 (retry recommendation): retriable = 42900, 500xx,
- * 504xx, plus 40800 (a timeout). Everything else fails fast.
+ * Written from the proxy's code list (apache/rocketmq-apis `Code`) and the retry recommendation: retriable =
+ * 42900, 500xx, 504xx, plus 40800 (a timeout). Everything else fails fast.
  */
 const EXPECTED: ReadonlyArray<[number, string, boolean]> = [
   [0, 'CODE_UNSPECIFIED', false],
@@ -74,7 +74,7 @@ const EXPECTED: ReadonlyArray<[number, string, boolean]> = [
 ];
 
 describe('broker status table', () => {
-  test('every §7.1 code maps to its own stable code and the recommended retriability', () => {
+  test('every proxy code maps to its own stable code and the recommended retriability', () => {
     for (const [num, code, retriable] of EXPECTED) {
       const err = brokerStatusToError({ code: num, message: 'm' }, { requestId: 'req-1' });
       assert.ok(err instanceof RocketMQError, `${num} should be an error`);
@@ -88,7 +88,7 @@ describe('broker status table', () => {
     assert.equal(new Set(codes).size, codes.length, 'codes are distinct');
   });
 
-  test('the table holds exactly the §7.1 codes (OK excluded)', () => {
+  test('the table holds exactly the proxy codes (OK excluded)', () => {
     assert.deepEqual(
       [...BROKER_CODES.keys()].sort((a, b) => a - b),
       EXPECTED.map(([n]) => n),

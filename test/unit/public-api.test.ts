@@ -2,7 +2,7 @@
  * The public surface of the package entry `rocketmq-ts` (src/index.ts), seen through the compiler API
  * (test/helpers/public-api.ts):
  *
- * - no exported declaration reaches a generated protobuf type (style guide §5, convention 8): not in
+ * - no exported declaration reaches a generated protobuf type: not in
  *   option types, return types, class members or anything they reference;
  * - every export carries a doc comment (TSDoc with defaults, units and thrown codes);
  * - both checks are shown to be able to fail on a probe module.

@@ -1,6 +1,6 @@
 /**
- * AckMessageRequest encoded by hand from receipts: the same bytes as `buildAckRequest` + protobuf-es
- * `toBinary` (a unit test compares them), without building the generated objects. Every consumed message
+ * AckMessageRequest encoded by hand from receipts: the same bytes as protobuf-es `toBinary` of the
+ * reference `buildAckRequest` in test/helpers/reference-encoders.ts (a unit test compares them), without building the generated objects. Every consumed message
  * passes through here, in batches of up to 32 (push consumer) or 128 (`ackAll`).
  *
  * Field numbers (proto/apache/rocketmq/v2/service.proto): AckMessageRequest: group = 1, topic = 2,

@@ -1,5 +1,5 @@
 /**
- * Decompression of received bodies the server marked `GZIP` (protocol notes §13.3 step 2).
+ * Decompression of received bodies the server marked `GZIP`, after the digest check.
  *
  * The proxy marks every still-compressed body `GZIP`, whatever the codec (4.x remoting producers
  * compress with zlib by default, and may use LZ4 or Zstd), so the format is found by its magic bytes:

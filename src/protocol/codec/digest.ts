@@ -1,5 +1,6 @@
 /**
- * Body digests (protocol notes §13.3 step 1): CRC32, MD5 and SHA1, rendered as the Java SDK renders them.
+ * Body digests, checked over the body as received: CRC32, MD5 and SHA1, rendered as the Java SDK renders
+ * them.
  *
  * - CRC-32/IEEE (the zlib / `java.util.zip.CRC32` polynomial) as uppercase hex **without** zero padding,
  *   like Java's `Long.toHexString(crc).toUpperCase()`;

@@ -1,21 +1,17 @@
 /**
- * Conversion between the public message types (`src/model`) and the wire `Message`
- * (protocol notes §12.1 for sending, §13.3 for receiving).
+ * Conversion between the public message types (`src/model`) and the wire `Message`, for sending and
+ * for receiving.
  *
  * @packageDocumentation
  */
 
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { type Timestamp, timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import { type Timestamp, timestampMs } from '@bufbuild/protobuf/wkt';
 import {
   Encoding,
   type Message,
-  MessageSchema,
   MessageType as ProtoMessageType,
-  ResourceSchema,
-  SystemPropertiesSchema,
 } from '../../gen/apache/rocketmq/v2/definition_pb.js';
-import type { MessageType, PreparedMessage } from '../../model/message.js';
+import type { MessageType } from '../../model/message.js';
 import { MessageView } from '../../model/message-view.js';
 import { DEFAULT_MAX_DECOMPRESSED_SIZE, decompress } from './decompress.js';
 import { verifyDigest } from './digest.js';
@@ -33,7 +29,7 @@ const FROM_PROTO_TYPE: ReadonlyMap<ProtoMessageType, MessageType> = new Map(
   Object.entries(TO_PROTO_TYPE).map(([k, v]) => [v, k as MessageType]),
 );
 
-/** Per-attempt context of {@link toProtoMessage}. */
+/** Per-attempt context of a message's encoding (`send-request-encoder.ts`). */
 export interface ToProtoMessageOptions {
   /** The message's id, generated once and reused for every attempt. */
   messageId: string;
@@ -45,38 +41,6 @@ export interface ToProtoMessageOptions {
   now: number;
   /** Id of the queue chosen for this attempt (the proxy ignores it, but SDKs send it). */
   queueId: number;
-}
-
-/**
- * Encodes a validated message for one send attempt: system properties as in protocol notes §12.1
- * (keys, message id, born timestamp/host, body encoding `IDENTITY`, queue id, message type, and the
- * optional tag, delivery timestamp, message group, lite topic and priority), user properties, body
- * unchanged and never compressed, no digest.
- */
-export function toProtoMessage(message: PreparedMessage, options: ToProtoMessageOptions): Message {
-  // Built field by field rather than with conditional spreads: spreading `cond ? {} : { x }` per
-  // optional field made this the costliest step of a send (~10× slower, measured in bench/).
-  const system: MessageInitShape<typeof SystemPropertiesSchema> = {
-    keys: message.keys.length === 0 ? [] : [...message.keys],
-    messageId: options.messageId,
-    bodyEncoding: Encoding.IDENTITY,
-    messageType: TO_PROTO_TYPE[message.type],
-    bornTimestamp: timestampFromMs(options.now),
-    bornHost: options.bornHost,
-    queueId: options.queueId,
-  };
-  if (message.tag !== undefined) system.tag = message.tag;
-  if (message.deliveryTimestamp !== undefined)
-    system.deliveryTimestamp = timestampFromMs(message.deliveryTimestamp);
-  if (message.messageGroup !== undefined) system.messageGroup = message.messageGroup;
-  if (message.liteTopic !== undefined) system.liteTopic = message.liteTopic;
-  if (message.priority !== undefined) system.priority = message.priority;
-  return create(MessageSchema, {
-    topic: create(ResourceSchema, { resourceNamespace: options.namespace ?? '', name: message.topic }),
-    userProperties: { ...message.properties },
-    systemProperties: create(SystemPropertiesSchema, system),
-    body: message.body,
-  });
 }
 
 /** Context of {@link fromProtoMessage}. */
@@ -98,7 +62,7 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Decodes a received message (protocol notes §13.3). Never throws and never fails a batch:
+ * Decodes a received message. Never throws and never fails a batch:
  *
  * 1. the body digest is checked over the bytes as received: a mismatch marks the message `corrupted`
  *    (body kept as received, no decompression); an unknown digest type is ignored;

@@ -1,6 +1,6 @@
 /**
  * SendMessageRequest encoded by hand, straight from the prepared messages: the same fields and values
- * as `toProtoMessage` + protobuf-es `toBinary`, without building the generated message objects first.
+ * as protobuf-es `toBinary` of the reference `toProtoMessage` (test/helpers/reference-encoders.ts), without building the generated message objects first.
  * Sending is the hottest path of a producer and the generic (reflective) encoder was its largest cost
  * (bench/, `--send-levels 16` with BENCH_CPU_PROFILE). A unit test checks that both encoders produce the
  * same bytes over many generated messages.
@@ -15,8 +15,8 @@
  */
 
 import type { MessageType, PreparedMessage } from '../../model/message.js';
-import { int32Size, lenFieldSize, ProtoWriter, tagSize, varintSize, WIRE_VARINT } from './proto-writer.js';
 import type { ToProtoMessageOptions } from './message-codec.js';
+import { int32Size, lenFieldSize, ProtoWriter, tagSize, varintSize, WIRE_VARINT } from './proto-writer.js';
 
 /** Wire values of `apache.rocketmq.v2.MessageType`. */
 const MESSAGE_TYPE: Readonly<Record<MessageType, number>> = {
@@ -30,7 +30,7 @@ const MESSAGE_TYPE: Readonly<Record<MessageType, number>> = {
 /** `Encoding.IDENTITY`. */
 const ENCODING_IDENTITY = 1;
 
-/** A message of a request with the per-attempt context of `toProtoMessage`. */
+/** A message of a request with its per-attempt context. */
 export interface EncodableMessage {
   readonly message: PreparedMessage;
   readonly options: ToProtoMessageOptions;

@@ -1,5 +1,5 @@
 /**
- * Request signing (protocol notes §2.1; style convention 10). Pure: the time is an argument.
+ * Request signing of the `authorization` header. Pure: the time is an argument, so fixed vectors test it.
  *
  * The signed content is the `x-mq-date-time` header value; the key is the access secret; the MAC is
  * HMAC-SHA1, rendered as uppercase hex.

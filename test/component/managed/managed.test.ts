@@ -261,6 +261,7 @@ describe('error classifier', () => {
     const h = s.registry.health().consumers[0]!;
     assert.equal(h.requeued, 1);
     assert.equal(h.failed, 1);
+    assert.equal(h.handled, 1, 'handled counts the successful attempt only, not the failed one');
     assert.ok(
       s.logs.some((l) => l.level === 'warn' && l.msg === 'handler failed' && l.fields?.action === 'requeue'),
     );
@@ -280,6 +281,7 @@ describe('error classifier', () => {
     await settleIo();
     assert.equal(calls, 1);
     assert.equal(s.registry.health().consumers[0]!.acked, 1);
+    assert.equal(s.registry.health().consumers[0]!.handled, 0, 'a handler that threw is not handled');
   });
 
   test('retryLater(ms) redelivers after that delay', async (t) => {

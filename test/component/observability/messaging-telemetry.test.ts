@@ -241,7 +241,7 @@ describe('spans: producer → message → push consumer', () => {
     assert.equal(processSpan.spanContext().traceId, traceId);
     assert.equal(processSpan.parentSpanContext?.spanId, spanId);
     assert.equal(processSpan.parentSpanContext?.isRemote, true);
-    assert.equal(processSpan.spanContext().traceFlags & 1, 1, 'sampled like the seed');
+    assert.equal(processSpan.spanContext().traceFlags & 1, 1, 'x-trace-id/x-span-id parents are sampled');
     assert.deepEqual(seen, [{ traceId, spanId: processSpan.spanContext().spanId }]);
   });
 

@@ -310,7 +310,7 @@ describe('Producer against the in-process broker', () => {
       { topic, body: 'x', properties: { a: 'b' } },
       { requestId: 'req-1', traceId: 't1', spanId: 's1' },
     );
-    // Read back what the broker stored: the seeds travel as message properties beside the user's.
+    // Read back what the broker stored: the given ids travel as message properties beside the user's.
     const group = uniqueTopic('trace-g');
     const consumer = new SimpleConsumer({
       endpoints: broker.endpoint,

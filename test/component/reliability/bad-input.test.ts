@@ -1,5 +1,5 @@
 /**
- * The bad-input catalogue (reliability notes §6 A1–A7, E5, B6): names, sizes, types, options, closed
+ * The bad-input catalogue (reliability-matrix rows A1–A7, E5, B6): names, sizes, types, options, closed
  * clients, double start/shutdown and malformed server answers, across the Producer, the SimpleConsumer
  * and the in-process broker's public API.
  *

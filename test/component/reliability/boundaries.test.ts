@@ -1,5 +1,5 @@
 /**
- * Size and content boundaries end to end (reliability notes §6 A2, A3, F4) on the in-process broker:
+ * Size and content boundaries end to end (reliability-matrix rows A2, A3, F4) on the in-process broker:
  *
  * - A2 a body of exactly the server's `max_body_size` is sent, stored and received byte for byte; one
  *   byte more is refused locally (no SendMessage reaches the broker) for NORMAL, DELAY, FIFO and

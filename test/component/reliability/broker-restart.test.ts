@@ -1,5 +1,5 @@
 /**
- * A broker that goes away and comes back on the same port (reliability notes §6 D1, C8 analogue on the
+ * A broker that goes away and comes back on the same port (reliability-matrix rows D1, C8 analogue on the
  * in-process broker, which keeps no store across a restart): while it is down, calls fail typed and the
  * clients open few connections; once it is back, the restarted broker does not know the clients'
  * settings, heartbeats answer 40015, and the clients must send their settings again at once — not after

@@ -1,5 +1,5 @@
 /**
- * Receive coverage, parallel load and consumer churn (reliability notes §6 G8, F5, G9) on the
+ * Receive coverage, parallel load and consumer churn (reliability-matrix rows G8, F5, G9) on the
  * in-process broker, with the at-least-once ledger:
  *
  * - G8 300 messages on one queue of a topic then grown to 8 queues (7 empty), received with

@@ -1,5 +1,5 @@
 /**
- * Client process faults (reliability notes §6 E1, E2): a child process runs a Producer and a
+ * Client process faults (reliability-matrix rows E1, E2): a child process runs a Producer and a
  * SimpleConsumer against the in-process broker of this process and reports every send, delivery and ack
  * as a ledger event. It gets SIGTERM or SIGKILL in the middle of a batch; a new consumer in this process
  * then drains the group, and the at-least-once accounting must hold.

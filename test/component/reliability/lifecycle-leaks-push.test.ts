@@ -1,5 +1,5 @@
 /**
- * Create/start/consume/shutdown cycles of the PushConsumer (reliability notes §6 F1; the Producer and
+ * Create/start/consume/shutdown cycles of the PushConsumer (reliability-matrix rows F1; the Producer and
  * the SimpleConsumer are cycled in lifecycle-leaks.test.ts): after hundreds of push-consumer lifecycles
  * against one in-process broker, the process's active resources are back at their baseline, the heap
  * after a full GC has grown by less than 5 MiB, and the broker holds no receive or telemetry stream of

@@ -1,5 +1,5 @@
 /**
- * Create/start/use/shutdown cycles (reliability notes §6 F1): after hundreds of producer and consumer
+ * Create/start/use/shutdown cycles (reliability-matrix rows F1): after hundreds of producer and consumer
  * lifecycles against one in-process broker, the process's active resources are back at their baseline
  * and the heap after a full GC has grown by less than 5 MiB.
  */

@@ -1,5 +1,5 @@
 /**
- * A blackhole during a PushConsumer long poll (reliability notes §6 C3; the SimpleConsumer twin is in
+ * A blackhole during a PushConsumer long poll (reliability-matrix rows C3; the SimpleConsumer twin is in
  * network-faults.test.ts), through the TCP fault proxy in front of the in-process broker:
  *
  * - the blackholed receive ends by its deadline, the broker's long-polling time + requestTimeout;

@@ -1,5 +1,5 @@
 /**
- * The managed layer under a flapping switch (reliability notes §6 E7) on the in-process broker, broker
+ * The managed layer under a flapping switch (reliability-matrix rows E7) on the in-process broker, broker
  * and registry on one fake time source:
  *
  * - the on/off switch of a job is flapped 100 times in 10 s while messages keep arriving: at no sample

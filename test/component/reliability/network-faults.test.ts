@@ -1,5 +1,5 @@
 /**
- * Network faults (reliability notes §6 C1–C7, E4) between real clients and the in-process broker,
+ * Network faults (reliability-matrix rows C1–C7, E4) between real clients and the in-process broker,
  * injected by the TCP fault proxy. The broker advertises the proxy's address in its routes, so every
  * call goes through the proxy (checked on each receipt). Each scenario asserts bounded failure, recovery
  * without a client restart, a bounded number of connection attempts, and the at-least-once ledger.

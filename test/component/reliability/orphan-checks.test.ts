@@ -1,5 +1,5 @@
 /**
- * Orphaned transactions whose checker does not decide at once (reliability notes §6 D7), on the
+ * Orphaned transactions whose checker does not decide at once (reliability-matrix rows D7), on the
  * in-process broker driven by fake time (its check schedule moves only when the test advances it):
  *
  * - the producer that sent the half message went away before deciding; another producer of the topic

@@ -1,5 +1,5 @@
 /**
- * PushConsumer semantics under stress (reliability notes §6 E3, E6, F3, G5) on the in-process broker.
+ * PushConsumer semantics under stress (reliability-matrix rows E3, E6, F3, G5) on the in-process broker.
  * Broker and consumer share one fake time source (ManualTime); listeners "work" by waiting on it, and
  * `drive()` advances it in small steps while loopback I/O runs — no real-time sleep decides anything.
  *

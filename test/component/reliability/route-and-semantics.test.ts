@@ -1,5 +1,5 @@
 /**
- * Metadata changes and consumer semantics under change (reliability notes §6 D6, D7, E6, G3, G4) on the
+ * Metadata changes and consumer semantics under change (reliability-matrix rows D6, D7, E6, G3, G4) on the
  * in-process broker:
  *
  * - D6 a topic grows from 4 to 8 queues: the route refresh brings the new queues into use; a topic

@@ -1,5 +1,5 @@
 /**
- * Route changes seen by a running producer (reliability notes §6 D6; growth 4 → 8 and a deleted topic
+ * Route changes seen by a running producer (reliability-matrix rows D6; growth 4 → 8 and a deleted topic
  * are also in route-and-semantics.test.ts), on the in-process broker with a 200 ms route refresh:
  *
  * - 4 → 8 queues: after the refresh every queue gets messages (no queue starves);

@@ -1,5 +1,5 @@
 /**
- * Authentication and transport security (reliability notes §6 B1, B3, B4, B5) on the in-process broker:
+ * Authentication and transport security (reliability-matrix rows B1, B3, B4, B5) on the in-process broker:
  * missing, wrong or revoked credentials give `UNAUTHORIZED` fast and without a retry storm; the secret
  * and the session token never appear in logs (debug level included), error messages, `inspect()` or
  * JSON of errors and clients; TLS with a wrong CA, with system roots against a self-signed certificate,

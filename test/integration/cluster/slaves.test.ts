@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import type { MessageView } from '../../../src/model/message-view.js';
 import { Producer } from '../../../src/producer/producer.js';
-import { QueueSelector } from '../../../src/producer/queue-selector.js';
+import { SendQueueSelector } from '../../../src/producer/queue-selector.js';
 import { ClientCore } from '../../../src/protocol/client-core.js';
 import type { JvmCluster } from '../../../testcontainers/index.js';
 import { uniqueName } from '../../helpers/broker.js';
@@ -51,7 +51,7 @@ describe('a cluster with a slave', () => {
     t.diagnostic(`route broker ids: ${ids}; queues: ${route.queues.length}`);
     assert.deepEqual(ids, [0, 1], 'the route lists the master and its slave');
 
-    const selector = new QueueSelector();
+    const selector = new SendQueueSelector();
     for (let i = 0; i < 1000; i++) {
       for (const q of selector.select(route, { count: 3 }))
         assert.equal(q.brokerId, 0, 'a slave queue was selected');

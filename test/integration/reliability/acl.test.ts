@@ -1,5 +1,5 @@
 /**
- * Authentication against a REAL RocketMQ 5.x broker with ACL 2.0 on (reliability notes §6 B1, B4; an
+ * Authentication against a REAL RocketMQ 5.x broker with ACL 2.0 on (reliability-matrix rows B1, B4; an
  * ACL broker of this file's own): no credentials, a wrong secret and an unknown access key are refused
  * with `UNAUTHORIZED` (40100) at start, quickly and without retries; the right key pair works end to
  * end; the secret never shows in the debug log, in error messages or in `inspect()` of errors and

@@ -136,6 +136,29 @@ describe('LeaseKeeper', () => {
     h.scheduler.close();
   });
 
+  test('interrupt() asks the handler to stop without losing the lease; the first reason wins', async () => {
+    const h = harness();
+    const lease = h.keeper.track(view('1'), E);
+    const early = h.keeper.track(view('2'), E);
+    const stopping = new RocketMQError('consumer is shutting down', 'CLOSED');
+    early.interrupt(stopping); // before anyone asked for the signal
+    const signal = lease.signal;
+    lease.interrupt(stopping);
+    assert.equal(signal.aborted, true);
+    assert.equal(early.signal.aborted, true);
+    assert.equal(early.signal.reason, stopping);
+    assert.equal(lease.state, 'held', 'an interrupted lease is still held and renewed');
+    h.answerWith(async () => {
+      throw new RocketMQError('stale', 'INVALID_RECEIPT_HANDLE');
+    });
+    h.time.advance(20_000);
+    await settle();
+    assert.equal(lease.state, 'lost');
+    assert.equal(lease.signal.reason, stopping, 'losing it later keeps the first reason');
+    h.keeper.close();
+    h.scheduler.close();
+  });
+
   test('leases due together are renewed in one pass', async () => {
     const h = harness();
     h.keeper.track(view('1'), E);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { QueueSelector, readableQueues } from '../../../src/consumer/queue-selector.js';
+import { ReceiveQueueSelector, readableQueues } from '../../../src/consumer/queue-selector.js';
 import {
   createTopicRoute,
   type QueuePermission,
@@ -56,7 +56,7 @@ describe('readableQueues', () => {
   });
 });
 
-describe('QueueSelector', () => {
+describe('ReceiveQueueSelector', () => {
   const routes = new Map<string, TopicRoute>([
     ['x', createTopicRoute('x', [q('x', 'a', 0), q('x', 'a', 1), q('x', 'b', 0), q('x', 'b', 1)])],
     ['y', createTopicRoute('y', [q('y', 'a', 0), q('y', 'b', 0)])],
@@ -65,32 +65,32 @@ describe('QueueSelector', () => {
   const routeOf = (t: string): TopicRoute | undefined => routes.get(t);
 
   test('round robin over topics, then over each topic’s queues (brokers interleaved)', () => {
-    const s = new QueueSelector(() => 0);
+    const s = new ReceiveQueueSelector(() => 0);
     const picks = Array.from({ length: 8 }, () => label(s.next(['x', 'y'], routeOf)));
     assert.deepEqual(picks, ['x/a0', 'y/a0', 'x/b0', 'y/b0', 'x/a1', 'y/a0', 'x/b1', 'y/b0']);
   });
 
   test('every readable queue of every broker is visited, not one queue over and over', () => {
-    const s = new QueueSelector(Math.random);
+    const s = new ReceiveQueueSelector(Math.random);
     const seen = new Set<string>();
     for (let i = 0; i < 8; i++) seen.add(label(s.next(['x'], routeOf)));
     assert.deepEqual([...seen].sort(), ['x/a0', 'x/a1', 'x/b0', 'x/b1']);
   });
 
   test('topics without a route or without readable queues are skipped', () => {
-    const s = new QueueSelector(() => 0);
+    const s = new ReceiveQueueSelector(() => 0);
     const picks = Array.from({ length: 4 }, () => label(s.next(['missing', 'w', 'y'], routeOf)));
     assert.deepEqual(picks, ['y/a0', 'y/b0', 'y/a0', 'y/b0']);
   });
 
   test('undefined when no topic has a readable queue', () => {
-    const s = new QueueSelector(() => 0);
+    const s = new ReceiveQueueSelector(() => 0);
     assert.equal(s.next(['w', 'missing'], routeOf), undefined);
     assert.equal(s.next([], routeOf), undefined);
   });
 
   test('the queue index survives a route refresh (new route object)', () => {
-    const s = new QueueSelector(() => 0);
+    const s = new ReceiveQueueSelector(() => 0);
     const local = new Map(routes);
     assert.equal(label(s.next(['y'], (t) => local.get(t))), 'y/a0');
     local.set('y', createTopicRoute('y', [q('y', 'a', 0), q('y', 'b', 0)]));
@@ -98,7 +98,7 @@ describe('QueueSelector', () => {
   });
 
   test('forget() restarts a topic’s queue rotation', () => {
-    const s = new QueueSelector(() => 0);
+    const s = new ReceiveQueueSelector(() => 0);
     assert.equal(label(s.next(['y'], routeOf)), 'y/a0');
     s.forget('y');
     assert.equal(label(s.next(['y'], routeOf)), 'y/a0');

@@ -1,5 +1,6 @@
 /**
- * ReceiveMessage frame handling (protocol notes §13.2) and the consumer request builders (§13.1, §13.4).
+ * ReceiveMessage frame handling (status, messages, delivery timestamp, as the Apache proxy answers) and
+ * the consumer request builders (ReceiveMessage, AckMessage, ChangeInvisibleDuration).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -19,10 +20,11 @@ import {
   type ReceiveMessageResponse,
   ReceiveMessageResponseSchema,
 } from '../../../src/gen/apache/rocketmq/v2/service_pb.js';
-import { buildAckRequest, buildChangeInvisibleRequest } from '../../../src/protocol/ack-convert.js';
+import { buildChangeInvisibleRequest } from '../../../src/protocol/ack-convert.js';
 import { buildReceiveRequest, collectReceiveFrames } from '../../../src/protocol/receive-convert.js';
 import type { RouteQueue } from '../../../src/protocol/route.js';
 import { createEndpoints } from '../../../src/rpc/endpoints.js';
+import { buildAckRequest } from '../../helpers/reference-encoders.js';
 
 const status = (code: number, message = ''): ReceiveMessageResponse =>
   create(ReceiveMessageResponseSchema, { content: { case: 'status', value: { code, message } } });
@@ -123,10 +125,16 @@ describe('collectReceiveFrames', () => {
 
   test("an unparsable filter is a non-retriable ILLEGAL_FILTER_EXPRESSION, also as 5.4.0's INTERNAL_SERVER_ERROR", async () => {
     const text = "org.apache.rocketmq.proxy.common.ProxyException: parse the consumer's subscription failed";
-    const e = await rejectsCode(collect([status(Code.INTERNAL_SERVER_ERROR, text)]), 'ILLEGAL_FILTER_EXPRESSION');
+    const e = await rejectsCode(
+      collect([status(Code.INTERNAL_SERVER_ERROR, text)]),
+      'ILLEGAL_FILTER_EXPRESSION',
+    );
     assert.equal(e.retriable, false);
     assert.equal(e.brokerCode, Code.INTERNAL_SERVER_ERROR);
-    const other = await rejectsCode(collect([status(Code.INTERNAL_SERVER_ERROR, 'boom')]), 'INTERNAL_SERVER_ERROR');
+    const other = await rejectsCode(
+      collect([status(Code.INTERNAL_SERVER_ERROR, 'boom')]),
+      'INTERNAL_SERVER_ERROR',
+    );
     assert.equal(other.brokerCode, Code.INTERNAL_SERVER_ERROR, 'any other 50001 stays INTERNAL_SERVER_ERROR');
   });
 

@@ -17,7 +17,7 @@ function generator(epochMs: number, extra: { pid?: number; sequence?: number } =
 }
 
 describe('MessageIdGenerator', () => {
-  test('reproduces the protocol notes example (§3.2)', () => {
+  test('encodes a known V1 id byte for byte', () => {
     // MAC 56F7E71C361B, pid 12345, 2024-01-02T03:04:05Z (94705445 s), seq 7.
     const ids = generator(Date.UTC(2024, 0, 2, 3, 4, 5), { sequence: 7 });
     assert.equal(ids.next(), '0156F7E71C361B303905A5172500000007');

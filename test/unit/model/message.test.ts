@@ -281,7 +281,7 @@ describe('validateMessage accepts the boundary values', () => {
   });
 });
 
-describe('message type derivation (protocol notes §12.2)', () => {
+describe('message type derivation (as the server derives it)', () => {
   const TABLE: Array<[string, Record<string, unknown>, boolean, MessageType]> = [
     ['nothing', {}, false, 'NORMAL'],
     ['message group', { messageGroup: 'g' }, false, 'FIFO'],

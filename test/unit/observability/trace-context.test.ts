@@ -47,7 +47,7 @@ describe('trace context of received messages (observability/trace-context.ts)', 
     assert.equal(seedSpanContext({ 'x-trace-id': 'trace-1', 'x-span-id': 'span-1' }), undefined);
   });
 
-  test('without a propagator: traceparent property, then the system trace context, then the seed', () => {
+  test('without a propagator: traceparent property, then system trace context, then x-trace-id', () => {
     const other = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
     const seed = { 'x-trace-id': '3'.repeat(32), 'x-span-id': '4'.repeat(16) };
     const of = (carrier: Parameters<typeof remoteContext>[0]) => trace.getSpanContext(remoteContext(carrier));

@@ -6,7 +6,7 @@ import { createEndpoints, endpointKey } from '../../../src/rpc/endpoints.js';
 
 const ep = (port: number) => createEndpoints('ipv4', [{ host: '10.0.0.1', port }]);
 
-describe('endpoint isolation (protocol notes §11.4)', () => {
+describe('endpoint isolation', () => {
   test('isolate / readmit by endpoints or key', () => {
     const iso = new EndpointIsolation();
     assert.equal(iso.isolate(ep(1)), true);

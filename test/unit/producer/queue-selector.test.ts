@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RocketMQError } from '../../../src/errors.js';
-import { checkMessageType, QueueSelector, writableQueues } from '../../../src/producer/queue-selector.js';
+import { checkMessageType, SendQueueSelector, writableQueues } from '../../../src/producer/queue-selector.js';
 import { fifoQueueIndex } from '../../../src/producer/sip-hash.js';
 import {
   createTopicRoute,
@@ -31,7 +31,7 @@ function q(
 
 const fixedRandom = () => 0;
 
-describe('queue selection (protocol notes §11.3)', () => {
+describe('producer queue selection', () => {
   test('candidates are writable master queues only', () => {
     const route = createTopicRoute('t', [
       q('a', 0, { permission: 'read' }),
@@ -53,7 +53,7 @@ describe('queue selection (protocol notes §11.3)', () => {
       q('b', 0, { port: 2 }),
       q('c', 0, { port: 3 }),
     ]);
-    const s = new QueueSelector(fixedRandom);
+    const s = new SendQueueSelector(fixedRandom);
     const first = s.select(route, { count: 3 });
     assert.deepEqual(
       first.map((x) => `${x.brokerName}${x.queueId}`),
@@ -75,7 +75,7 @@ describe('queue selection (protocol notes §11.3)', () => {
 
   test('skips isolated endpoints, falls back to them when all are isolated', () => {
     const route = createTopicRoute('t', [q('a', 0, { port: 1 }), q('b', 0, { port: 2 })]);
-    const s = new QueueSelector(fixedRandom);
+    const s = new SendQueueSelector(fixedRandom);
     const isolatedA = (key: string) => key === endpointKey(ep(1));
     assert.deepEqual(
       s.select(route, { count: 3, isIsolated: isolatedA }).map((x) => x.brokerName),
@@ -93,7 +93,7 @@ describe('queue selection (protocol notes §11.3)', () => {
   test('skips avoided brokers even when every queue shares the isolated endpoints (cluster mode)', () => {
     // Behind cluster-mode proxies every queue carries the same endpoints.
     const route = createTopicRoute('t', [q('a', 0), q('a', 1), q('b', 0), q('b', 1)]);
-    const s = new QueueSelector(fixedRandom);
+    const s = new SendQueueSelector(fixedRandom);
     const allIsolated = () => true;
     const avoidedA = (name: string) => name === 'a';
     for (let i = 0; i < 8; i++) {
@@ -118,10 +118,10 @@ describe('queue selection (protocol notes §11.3)', () => {
   test('FIFO: exactly one queue, by SipHash of the group, isolation ignored', () => {
     const queues = [q('a', 0), q('a', 1), q('a', 2)];
     const route = createTopicRoute('t', queues);
-    const s = new QueueSelector(fixedRandom);
+    const s = new SendQueueSelector(fixedRandom);
     const picked = s.select(route, { count: 3, messageGroup: 'foo哈哈😄2222哈哈', isIsolated: () => true });
     assert.equal(picked.length, 1);
-    assert.equal(picked[0]!.queueId, 1, 'check value of §11.3 → index 1 of 3');
+    assert.equal(picked[0]!.queueId, 1, 'Java SDK check value → index 1 of 3');
     for (let i = 0; i < 3; i++) {
       assert.equal(s.select(route, { count: 3, messageGroup: 'g' })[0]!.queueId, fifoQueueIndex('g', 3));
     }
@@ -130,14 +130,14 @@ describe('queue selection (protocol notes §11.3)', () => {
   test('no writable master queue → FORBIDDEN', () => {
     const route = createTopicRoute('t', [q('a', 0, { permission: 'read' }), q('a', 1, { brokerId: 2 })]);
     assert.throws(
-      () => new QueueSelector().select(route, { count: 3 }),
+      () => new SendQueueSelector().select(route, { count: 3 }),
       (e: unknown) => e instanceof RocketMQError && e.code === 'FORBIDDEN',
     );
   });
 
   test('random start index', () => {
     const route = createTopicRoute('t', [q('a', 0, { port: 1 }), q('b', 0, { port: 2 })]);
-    const s = new QueueSelector(() => 0.9999);
+    const s = new SendQueueSelector(() => 0.9999);
     assert.equal(s.select(route, { count: 1 }).length, 1);
   });
 

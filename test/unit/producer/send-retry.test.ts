@@ -36,7 +36,7 @@ function baseRun(
   };
 }
 
-describe('send retry policy (protocol notes §7.3, §12.3)', () => {
+describe('send retry policy', () => {
   test('retriable errors move to the next candidate at once', async () => {
     const s = script([brokerError('INTERNAL_SERVER_ERROR'), brokerError('PROXY_TIMEOUT'), 'ok']);
     const sleeps: number[] = [];

@@ -86,6 +86,27 @@ describe('InterceptorChain', () => {
     assert.equal(seen[1]!.outcome.error?.code, 'FORBIDDEN');
   });
 
+  test('durationMs is measured on the injected clock, for success and for failure', async () => {
+    const clock = new ManualClock(0, 100);
+    const durations: number[] = [];
+    const chain = new InterceptorChain(
+      [{ after: (_ctx, outcome) => void durations.push(outcome.durationMs) }],
+      recordingLogger().logger,
+      clock,
+    );
+    await chain.around(start, async () => {
+      clock.advance(250);
+      return 'r';
+    });
+    await assert.rejects(
+      chain.around(start, async () => {
+        clock.advance(40);
+        throw new RocketMQError('refused', 'FORBIDDEN');
+      }),
+    );
+    assert.deepEqual(durations, [250, 40]);
+  });
+
   test('a throwing or rejecting hook is logged and never changes the operation or the other hooks', async () => {
     const { logger, warnings } = recordingLogger();
     let after = 0;

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tls from 'node:tls';
 import { parseEndpoints } from '../../../src/rpc/endpoints.js';
 import { probeTransportMismatch, transportMismatchError } from '../../../src/rpc/transport-probe.js';
+import { ManualTime } from '../../../src/testing/manual-time.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -92,6 +93,26 @@ describe('probeTransportMismatch', () => {
   test('a server that never answers ends at the bound with no mismatch', async () => {
     assert.equal(await probeTransportMismatch(parseEndpoints(silentAt), false, 200), undefined);
     assert.equal(await probeTransportMismatch(parseEndpoints(silentAt), true, 200), undefined);
+  });
+
+  test('the bound runs on the timers it is given, and only then ends the probe', async () => {
+    const time = new ManualTime();
+    const accepted = new Promise<net.Socket>((resolve) => silent.once('connection', resolve));
+    let ended = false;
+    const probing = probeTransportMismatch(parseEndpoints(silentAt), false, 60_000, undefined, time).then(
+      (found) => {
+        ended = true;
+        return found;
+      },
+    );
+    await accepted;
+    assert.equal(time.pending, 1, 'the bound is a timer of the given timer API');
+    time.advance(59_999);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(ended, false);
+    time.advance(1);
+    assert.equal(await probing, undefined);
+    assert.equal(time.pending, 0);
   });
 
   test('an aborted probe ends at once, before its bound, and closes its socket', async () => {

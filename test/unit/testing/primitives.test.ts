@@ -43,7 +43,7 @@ describe('java-hash', () => {
 describe('auth', () => {
   const acl = [{ accessKey: 'ak', secretKey: 'mySecretKey' }];
   const dt = '20240102T030405Z';
-  const sig = 'B002FFC3996A13C395D4CD31455D1457C644FDA8'; // protocol notes §2.1 test vector
+  const sig = 'B002FFC3996A13C395D4CD31455D1457C644FDA8'; // HMAC-SHA1('mySecretKey', '20240102T030405Z')
   const header = (s: string, ak = 'ak') =>
     `MQv2-HMAC-SHA1 Credential=${ak}, SignedHeaders=x-mq-date-time, Signature=${s}`;
 

@@ -3,7 +3,7 @@
  *
  * - the runtime export list and the full (runtime + type) export list are pinned, so adding or removing a
  *   public symbol is a deliberate change here;
- * - no exported declaration reaches a generated protobuf type (style guide §5, convention 8), by the
+ * - no exported declaration reaches a generated protobuf type, by the
  *   compiler-API walk of test/helpers/public-api.ts. A probe module that does leak gen types is checked
  *   alongside, so the walk is shown to be able to fail;
  * - every export has a doc comment.

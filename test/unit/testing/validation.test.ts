@@ -62,7 +62,7 @@ function codeOf(fn: () => void): Code | 'ok' {
 
 const check = (m: Message) => codeOf(() => validateMessage(m, DEFAULT_MESSAGE_LIMITS, NOW));
 
-describe('validateMessage (proxy codes, protocol notes §12.4)', () => {
+describe('validateMessage (proxy codes)', () => {
   const cases: Array<[string, Message, Code | 'ok']> = [
     ['a plain message', msg({}), 'ok'],
     ['empty body', msg({ body: new Uint8Array() }), Code.MESSAGE_BODY_EMPTY],

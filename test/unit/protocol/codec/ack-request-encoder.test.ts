@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import { toBinary } from '@bufbuild/protobuf';
 import { RocketMQError } from '../../../../src/errors.js';
 import { AckMessageRequestSchema } from '../../../../src/gen/apache/rocketmq/v2/service_pb.js';
-import { buildAckRequest, type ReceiptRef } from '../../../../src/protocol/ack-convert.js';
+import type { ReceiptRef } from '../../../../src/protocol/ack-convert.js';
 import { encodeAckMessageRequest } from '../../../../src/protocol/codec/ack-request-encoder.js';
+import { buildAckRequest } from '../../../helpers/reference-encoders.js';
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;

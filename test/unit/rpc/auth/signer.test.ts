@@ -45,7 +45,7 @@ describe('formatDateTime', () => {
 
 describe('hmacSha1Hex', () => {
   test('matches OpenSSL vectors, uppercase', () => {
-    // printf '%s' '20240102T030405Z' | openssl dgst -sha1 -hmac 'mySecretKey'  (also protocol.md §2.1)
+    // printf '%s' '20240102T030405Z' | openssl dgst -sha1 -hmac 'mySecretKey'
     assert.equal(hmacSha1Hex('mySecretKey', '20240102T030405Z'), 'B002FFC3996A13C395D4CD31455D1457C644FDA8');
     // printf '%s' '19700101T000000Z' | openssl dgst -sha1 -hmac 'k'
     assert.equal(hmacSha1Hex('k', '19700101T000000Z'), 'D63512CCD4A990C40C346868CE00AF0D47BAD8D7');
@@ -66,7 +66,7 @@ describe('hmacSha1Hex', () => {
 });
 
 describe('sign', () => {
-  test('builds the authorization header (protocol.md §2.1 vector)', () => {
+  test('builds the authorization header (known vector)', () => {
     const headers = sign({
       accessKey: 'myAccessKey',
       accessSecret: 'mySecretKey',
