@@ -9,12 +9,13 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { Admin } from '../../src/admin/index.js';
 import { runCli } from '../../src/cli/run.js';
 import { SimpleConsumer } from '../../src/consumer/simple-consumer.js';
+import { Registry } from '../../src/managed/registry.js';
 import { Producer } from '../../src/producer/producer.js';
 import type { BrokerHandle } from '../../testcontainers/index.js';
 import { releaseSharedBroker, sharedBroker, uniqueName } from '../helpers/broker.js';
 import { adminBehaviours, eventually } from '../helpers/admin-behaviours.js';
 import { fakeIo } from '../helpers/fake-cli-io.js';
-import { waitUntil } from '../helpers/wait-for.js';
+import { waitFor, waitUntil } from '../helpers/wait-for.js';
 
 const AWAIT_MS = 5_000;
 const INVISIBLE_MS = 10_000;
@@ -148,5 +149,45 @@ describe('Admin against a real RocketMQ 5.x broker', () => {
     assert.equal(noDlq.code, 5, noDlq.err);
     assert.match(noDlq.err, /TOPIC_NOT_FOUND/);
     assert.equal((await run('topic', 'delete', topic)).code, 0);
+  });
+
+  test('managed ensure: a registry creates its missing FIFO topic and FIFO group through Admin, messages flow; a topic of another type fails PRECONDITION_FAILED', async (t) => {
+    if (!broker) return t.skip(skipReason);
+    const topic = uniqueName('adm-ens');
+    const group = uniqueName('adm-ens-g');
+    const registry = new Registry({ drainTimeoutMs: 2_000, ensure: { admin } });
+    t.after(() => registry.shutdownAll({ timeoutMs: 2_000 }));
+    const seen: string[] = [];
+    const w = waitFor(() => seen.length === 1, 60_000, 'the message');
+    const { endpoints: endpoint, credentials } = clientOptions();
+    const access = credentials
+      ? { accessKey: credentials.accessKey, accessSecret: credentials.accessSecret }
+      : {};
+    registry.registerConsumer(
+      { jobName: 'ens', topic, endpoint, consumerGroup: group, topicType: 'FIFO', ...access },
+      (_ctx, m) => {
+        seen.push(m.body.toString());
+        w.poke();
+      },
+    );
+    const report = await registry.startAllConsumers();
+    assert.deepEqual(report, { createdTopics: [topic], createdGroups: [group], mismatches: [] });
+    assert.equal((await admin.describeTopic(topic)).type, 'FIFO');
+    assert.equal((await admin.describeGroup(group)).fifo, true);
+    const producer = await registry.registerProducer({
+      endpoint,
+      topics: [topic],
+      topicTypes: { [topic]: 'FIFO' },
+      ...access,
+    });
+    await producer.send({ topic, body: 'ensured', messageGroup: 'm' });
+    await w.done;
+    assert.deepEqual(seen, ['ensured']);
+
+    const other = new Registry({ ensure: { admin } });
+    t.after(() => other.shutdownAll({ timeoutMs: 2_000 }));
+    await assert.rejects(other.registerProducer({ endpoint, topics: [topic], ...access }), {
+      code: 'PRECONDITION_FAILED',
+    });
   });
 });
