@@ -9,6 +9,7 @@ import { RocketMQError } from '../errors.js';
 import { deadlineSignal, linkSignals } from '../internal/abort.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Credentials } from '../rpc/auth/credentials.js';
+import type { AdminApi, AdminState } from './admin-api.js';
 import { brokerVersion, listBrokers } from './cluster.js';
 import type { OpContext } from './context.js';
 import * as groups from './group-ops.js';
@@ -76,7 +77,7 @@ function checkTimeout(what: string, v: unknown): void {
  * await admin.shutdown();
  * ```
  */
-export class Admin {
+export class Admin implements AdminApi {
   readonly #namesrv: readonly string[];
   readonly #pool: ConnectionPool;
   readonly #requestTimeoutMs: number;
@@ -105,7 +106,7 @@ export class Admin {
   }
 
   /** `'created'`, `'running'` or `'closed'`. */
-  get state(): State['t'] {
+  get state(): AdminState {
     return this.#state.t;
   }
 

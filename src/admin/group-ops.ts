@@ -60,7 +60,8 @@ export function validateRetryPolicy(p: GroupRetryPolicy): GroupRetryPolicy {
   );
 }
 
-function checkOptions(o: GroupOptions): void {
+/** Checks a group's options. @throws RocketMQError `INVALID_ARGUMENT` */
+export function checkGroupOptions(o: GroupOptions): void {
   if (o.fifo !== undefined && typeof o.fifo !== 'boolean')
     throw new RocketMQError('fifo must be a boolean', 'INVALID_ARGUMENT');
   if (o.maxDeliveryAttempts !== undefined)
@@ -158,7 +159,7 @@ async function putGroup(
 ): Promise<BrokerResult[]> {
   const group = validateGroupName(name);
   const opts = options ?? {};
-  checkOptions(opts);
+  checkGroupOptions(opts);
   const masters = await selectMasters(ctx, opts);
   return onEachBroker(ctx, masters, (b) => writeGroup(ctx, b.address, group, opts, merge));
 }

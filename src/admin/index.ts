@@ -7,6 +7,7 @@
  */
 
 export { Admin, type AdminOptions } from './admin.js';
+export type { AdminApi, AdminState } from './admin-api.js';
 export type { RemotingCredentials } from './remoting/frame.js';
 export type {
   AdminCallOptions,

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { TlsConfig } from '../rpc/channel-pool.js';
 import { defaultErrorClassifier, type ErrorClassifier } from './classifier.js';
 import type { HandlerContext } from './context.js';
+import { checkTopicType, type ManagedTopicType } from './ensure.js';
 
 /** A managed consumer's configuration. */
 export interface ConsumerConfig {
@@ -41,6 +42,11 @@ export interface ConsumerConfig {
   tls?: TlsConfig | undefined;
   /** Longest time a message is kept invisible while handled. @defaultValue 1 h */
   maxLeaseExtensionMs?: number | undefined;
+  /**
+   * Declared message type of `topic`, for the registry's `ensure` option: a missing topic is created
+   * with it, and a FIFO topic's group is created FIFO. @defaultValue 'NORMAL'
+   */
+  topicType?: ManagedTopicType | undefined;
 }
 
 /** A handler: resolves when the message is done; a throw goes to the error classifier. */
@@ -70,6 +76,11 @@ export interface ProducerConfig {
   tls?: TlsConfig | undefined;
   /** @defaultValue the registry's logger */
   logger?: Logger | undefined;
+  /**
+   * Declared message type per topic, for the registry's `ensure` option (missing topics of `topics`
+   * are created with it). @defaultValue 'NORMAL' for each topic
+   */
+  topicTypes?: Readonly<Record<string, ManagedTopicType>> | undefined;
 }
 
 /** A consumer configuration with its defaults applied. */
@@ -94,6 +105,8 @@ export interface ResolvedConsumerConfig {
   /** TLS settings. @defaultValue plaintext */
   readonly tls: TlsConfig | undefined;
   readonly maxLeaseExtensionMs: number | undefined;
+  /** Declared message type of the topic. */
+  readonly topicType: ManagedTopicType;
 }
 
 function invalid(message: string): RocketMQError {
@@ -166,5 +179,6 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     namespace: config.namespace,
     tls: config.tls,
     maxLeaseExtensionMs: config.maxLeaseExtensionMs,
+    topicType: checkTopicType('topicType', config.topicType) ?? 'NORMAL',
   });
 }

@@ -57,7 +57,8 @@ export function registerConsumer(
 
 /** {@link Registry.startAllConsumers} on the default registry. */
 export function startAllConsumers(): void {
-  defaultRegistry.startAllConsumers();
+  // The default registry has no `ensure` option: the jobs are activated at once.
+  void defaultRegistry.startAllConsumers();
 }
 
 /** {@link Registry.setConsumerSwitch} on the default registry. */
@@ -106,6 +107,13 @@ export {
   type RetryLaterAction,
 } from './classifier.js';
 export type { ConsumerConfig, ConsumerDefinition, Handler, ProducerConfig } from './config.js';
+export type {
+  EnsureAdmin,
+  EnsureBrokerResult,
+  EnsureOptions,
+  EnsureReport,
+  ManagedTopicType,
+} from './ensure.js';
 export { currentHandlerContext, type HandlerContext } from './context.js';
 export type { ConsumerHealth, ManagedConsumer, ManagedConsumerState } from './managed-consumer.js';
 export type { ManagedProducer, SendCallback } from './managed-producer.js';

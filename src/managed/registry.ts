@@ -38,6 +38,14 @@ import {
   resolveConsumerConfig,
 } from './config.js';
 import type { HandlerContext } from './context.js';
+import {
+  checkEnsureOptions,
+  checkTopicType,
+  type EnsureOptions,
+  type EnsureReport,
+  ensureResources,
+  type ManagedTopicType,
+} from './ensure.js';
 import { type ConsumerHealth, ManagedConsumer } from './managed-consumer.js';
 import { ManagedProducer } from './managed-producer.js';
 
@@ -55,6 +63,16 @@ export interface RegistryOptions {
   consumerOptions?: Partial<PushConsumerOptions> | undefined;
   /** Extra options for every producer (tuning and test seams). */
   producerOptions?: Partial<ProducerOptions> | undefined;
+  /**
+   * Development aid (opt-in): before `startAllConsumers()` lets the jobs run, and before
+   * `registerProducer()` starts a producer, the topics and consumer groups they declare are created
+   * when missing (topics with their declared `topicType`, groups FIFO where the topic is FIFO), through
+   * the given admin client (`new Admin(...)` of `rocketmq-ts/admin`, or `broker.admin()` of an
+   * in-process broker). Existing ones are left alone; an existing topic of another type fails with
+   * `PRECONDITION_FAILED` (or only warns, see {@link EnsureOptions.onTypeMismatch}). Jobs registered
+   * after `startAllConsumers()` are not ensured.
+   */
+  ensure?: EnsureOptions | undefined;
   /** Test seam. @defaultValue the system clock */
   clock?: Clock | undefined;
   /** Test seam. @defaultValue the global timers */
@@ -101,6 +119,20 @@ function closed(): RocketMQError {
   return new RocketMQError('The registry is shutting down', 'CLOSED');
 }
 
+/** The topics a producer declares, with their types. @throws RocketMQError `INVALID_ARGUMENT` */
+function producerDeclarations(config: ProducerConfig): Map<string, ManagedTopicType> {
+  const types = config.topicTypes ?? {};
+  if (types === null || typeof types !== 'object') {
+    throw new RocketMQError('topicTypes must be an object', 'INVALID_ARGUMENT');
+  }
+  const out = new Map<string, ManagedTopicType>();
+  for (const topic of config.topics ?? []) out.set(topic, 'NORMAL');
+  for (const [topic, type] of Object.entries(types)) {
+    out.set(topic, checkTopicType(`topicTypes.${topic}`, type) ?? 'NORMAL');
+  }
+  return out;
+}
+
 /** See the module documentation. */
 export class Registry {
   readonly #logger: Logger;
@@ -115,7 +147,9 @@ export class Registry {
   #started = false;
   #stopOptions: { timeoutMs: number; force: boolean } = { timeoutMs: DEFAULT_STOP_TIMEOUT_MS, force: false };
 
+  /** @throws RocketMQError `INVALID_ARGUMENT` for a malformed `ensure` option. */
   constructor(options: RegistryOptions = {}) {
+    checkEnsureOptions(options.ensure);
     this.#options = options;
     this.#logger = safeLogger(options.logger ?? noopLogger);
     this.#clock = options.clock ?? systemClock;
@@ -209,11 +243,49 @@ export class Registry {
     return job;
   }
 
-  /** Lets every registered job run (and every job registered later). Idempotent. */
-  startAllConsumers(): void {
+  /**
+   * Lets every registered job run (and every job registered later). Idempotent. With the `ensure`
+   * option the declared topics and groups are ensured first and the jobs run once that succeeded; the
+   * promise then resolves with what was created, or rejects (nothing runs) with the ensure error.
+   * Without it the jobs run at once and the promise resolves with `undefined`.
+   *
+   * @throws RocketMQError `CLOSED` once shutdown was requested.
+   */
+  startAllConsumers(): Promise<EnsureReport | undefined> {
     if (this.shuttingDown) throw closed();
+    const ensure = this.#options.ensure;
+    if (ensure === undefined) {
+      this.#activateAll();
+      return Promise.resolve(undefined);
+    }
+    return ensureResources(ensure, this.#consumerDeclarations(), this.#logger).then((report) => {
+      if (this.shuttingDown) throw closed();
+      this.#activateAll();
+      return report;
+    });
+  }
+
+  #activateAll(): void {
     this.#started = true;
     for (const job of this.#consumers.values()) job.activate();
+  }
+
+  #consumerDeclarations(): { topics: Map<string, ManagedTopicType>; groups: Map<string, boolean> } {
+    const topics = new Map<string, ManagedTopicType>();
+    const groups = new Map<string, boolean>();
+    for (const job of this.#consumers.values()) {
+      const { topic, topicType, consumerGroup } = job.config;
+      const other = topics.get(topic);
+      if (other !== undefined && other !== topicType) {
+        throw new RocketMQError(
+          `Topic ${topic} is declared both ${other} and ${topicType} by the registered consumers`,
+          'INVALID_ARGUMENT',
+        );
+      }
+      topics.set(topic, topicType);
+      groups.set(consumerGroup, (groups.get(consumerGroup) ?? false) || topicType === 'FIFO');
+    }
+    return { topics, groups };
   }
 
   /**
@@ -252,6 +324,11 @@ export class Registry {
     }
     if (typeof config.endpoint !== 'string' || config.endpoint.trim() === '') {
       throw new RocketMQError('endpoint must be a non-empty string', 'INVALID_ARGUMENT');
+    }
+    const ensure = this.#options.ensure;
+    if (ensure !== undefined) {
+      const declared = producerDeclarations(config);
+      await ensureResources(ensure, { topics: declared, groups: new Map() }, config.logger ?? this.#logger);
     }
     const producer = new Producer({
       logger: config.logger ?? this.#logger,

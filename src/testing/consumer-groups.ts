@@ -122,6 +122,16 @@ export class ConsumerGroups {
     return this.create(name);
   }
 
+  /** Removes a group's configuration; false when it had none. */
+  delete(name: string): boolean {
+    return this.#groups.delete(name);
+  }
+
+  /** Names of the configured groups. */
+  names(): string[] {
+    return [...this.#groups.keys()];
+  }
+
   /** The configuration without creating the group. */
   peek(name: string): ConsumerGroupConfig | undefined {
     return this.#groups.get(name);

@@ -132,6 +132,48 @@ export class DeliveryEngine {
     }
   }
 
+  /** Drops every state of a group (the group was deleted). */
+  forgetGroup(group: string): void {
+    for (const [key, sub] of this.#subs) {
+      if (sub.group !== group) continue;
+      for (const r of [...sub.records.values()]) this.#finish(r);
+      this.#subs.delete(key);
+    }
+  }
+
+  /** Topics the group has consumed from. */
+  topicsOf(group: string): string[] {
+    return [...this.#subs.values()].filter((s) => s.group === group).map((s) => s.topic);
+  }
+
+  /**
+   * The group's consumer offset per queue of `topic`: every message below it is acknowledged (or
+   * dead-lettered, or filtered out); in-flight and retried messages hold it back. `undefined` when the
+   * group never consumed from the topic.
+   */
+  consumerOffsets(group: string, topic: TopicState): number[] | undefined {
+    const sub = this.#subs.get(`${group}\u0000${topic.name}`);
+    if (sub === undefined) return undefined;
+    const out: number[] = [];
+    for (let q = 0; q < topic.queueCount; q++) out.push(sub.cursors[q] ?? 0);
+    for (const r of sub.records.values()) {
+      const q = r.message.queueId;
+      out[q] = Math.min(out[q] ?? 0, r.message.queueOffset);
+    }
+    return out;
+  }
+
+  /**
+   * Moves the group's offsets on `topic` (one per queue): deliveries in flight are forgotten (their
+   * receipt handles stop working) and the next receive starts at the new offsets.
+   */
+  resetOffsets(group: string, topic: TopicState, offsets: readonly number[]): void {
+    const sub = this.#subscription(group, topic);
+    for (const r of [...sub.records.values()]) this.#finish(r);
+    for (let q = 0; q < topic.queueCount; q++) sub.cursors[q] = offsets[q] ?? sub.cursors[q] ?? 0;
+    this.#o.onAvailable(topic.name);
+  }
+
   /** Pops up to `batchSize` messages for the group; an empty result means "nothing receivable now". */
   pop(req: PopRequest): Delivered[] {
     const sub = this.#subscription(req.group, req.topic);

@@ -19,6 +19,7 @@ import { buildImplementation, type OpenStreams } from './call-pipeline.js';
 import { type ConsumerGroupOptions, ConsumerGroups } from './consumer-groups.js';
 import { DelayQueue } from './delay.js';
 import { DeliveryEngine } from './delivery.js';
+import { InProcessAdmin } from './in-process-admin.js';
 import { type BrokerFaults, FaultInjector } from './faults.js';
 import { LongPollHub } from './long-poll.js';
 import { toWireMessage } from './message-convert.js';
@@ -285,6 +286,21 @@ export class InProcessBroker {
    */
   createConsumerGroup(name: string, options: ConsumerGroupOptions = {}): void {
     this.#core.groups.create(name, options);
+  }
+
+  /**
+   * An admin client over this broker's memory: the `AdminApi` of `rocketmq-ts/admin`, so code written
+   * against `Admin` runs unchanged in tests. Each call returns a new client; call `start()` first.
+   *
+   * @example
+   * ```ts
+   * const admin = broker.admin();
+   * await admin.start();
+   * await admin.createTopic('orders', { type: 'FIFO', queues: 4 });
+   * ```
+   */
+  admin(): InProcessAdmin {
+    return new InProcessAdmin(this.#core, () => this.endpoint);
   }
 
   /**
