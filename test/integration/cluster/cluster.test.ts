@@ -14,15 +14,38 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PushConsumer } from '../../../src/consumer/push-consumer.js';
 import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
+import { RocketMQError } from '../../../src/errors.js';
 import type { MessageView } from '../../../src/model/message-view.js';
+import type { Logger } from '../../../src/observability/logger.js';
 import { Producer } from '../../../src/producer/producer.js';
 import { ClientCore } from '../../../src/protocol/client-core.js';
 import type { JvmCluster } from '../../../testcontainers/index.js';
 import { uniqueName } from '../../helpers/broker.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { busyConnections, clusterOrReason, portOf, proxyConnections } from '../../helpers/cluster.js';
+import { AtLeastOnceLedger, classifyAckError, copyOf, ledgerKeyOf } from '../../helpers/at-least-once.js';
+import {
+  busyConnections,
+  clusterOrReason,
+  connectionsTo,
+  portOf,
+  proxyConnections,
+} from '../../helpers/cluster.js';
+import { drain, handleAndAck, sendKeyed } from '../../helpers/ledger-flows.js';
 
 const FAILOVER_BOUND_MS = 15_000;
+/**
+ * A half message nobody ended is checked once older than the broker's `transactionTimeOut` (6 s), at a
+ * pass of its check service (every 5 s on the test brokers), through a proxy that has told the broker of
+ * the producer group: the live proxy learns the group from the producer's settings and heartbeats it to
+ * the brokers every `transactionHeartbeatPeriodSecond` (20 s by default).
+ */
+const TX_CHECK_BOUND_MS = 45_000;
+/** Invisible duration of the ledger consumer: short, so the drain's quiet window is short. */
+const INVISIBLE_MS = 10_000;
+/** Invisible duration of the batch received before the proxy kill and acked after it. */
+const HELD_INVISIBLE_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a cluster: two masters behind two cluster-mode proxies', () => {
   let cluster: JvmCluster | undefined;
@@ -192,50 +215,215 @@ describe('a cluster: two masters behind two cluster-mode proxies', () => {
     assert.deepEqual([...brokers].sort(), ['broker-a', 'broker-b'], 'pushed from both brokers');
   });
 
-  test(`SIGKILL of the proxy a producer uses: sends resume through the other within ${FAILOVER_BOUND_MS / 1000} s`, async (t) => {
+  test(`SIGKILL of the proxy the clients use: traffic resumes through the other within ${FAILOVER_BOUND_MS / 1000} s; telemetry re-opens and settings are sent again; messages received through the dead proxy are acked through the live one; a transaction left open is checked through the other proxy and committed; nothing lost`, async (t) => {
     if (!cluster) return t.skip(skipReason);
+    const testStart = Date.now();
     const topic = uniqueName('ck');
+    const probe = uniqueName('ck-probe'); // the large sends that tell which proxy the producer uses
+    const txTopic = uniqueName('ck-tx');
+    const group = uniqueName('ck-g');
     await cluster.createTopic(topic, 'NORMAL', { queues: 2 });
+    await cluster.createTopic(probe, 'NORMAL', { queues: 2 });
+    await cluster.createTopic(txTopic, 'TRANSACTION', { queues: 2 });
+    await cluster.createConsumerGroup(group);
     const ports = cluster.proxyEndpoints.map(portOf);
-    const p = await producer([topic]);
+    // The same address order for both clients (the access point's own), so one kill hits both.
+    const first = () => 0;
+    const checkedAt: number[] = [];
+    const p = new Producer({
+      endpoints: cluster.endpoint,
+      topics: [topic, probe, txTopic],
+      random: first,
+      transactionChecker: (m) => {
+        checkedAt.push(Date.now());
+        return m.body.toString() === 'left open' ? 'COMMIT' : 'ROLLBACK';
+      },
+    });
+    closers.push(() => p.shutdown({ timeoutMs: 2000 }));
+    await p.start({ timeoutMs: 30_000 });
+    // The consumer's telemetry states, from its debug log (a SimpleConsumer exposes no core).
+    const consumerOpened: number[] = [];
+    const logger: Logger = {
+      debug: (msg, fields) => {
+        if (msg === 'telemetry state changed' && fields?.to === 'open') consumerOpened.push(Date.now());
+      },
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const c = new SimpleConsumer({
+      endpoints: cluster.endpoint,
+      consumerGroup: group,
+      subscriptions: { [topic]: '*', [txTopic]: '*' },
+      awaitDurationMs: 2000,
+      random: first,
+      logger,
+    });
+    closers.push(() => c.shutdown({ timeoutMs: 2000 }));
+    await c.start({ timeoutMs: 30_000 });
     const before = proxyConnections(ports);
-    await p.send({ topic, body: PAYLOAD });
+    await p.send({ topic: probe, body: PAYLOAD });
     const busy = busyConnections(before, proxyConnections(ports), PAYLOAD.length);
     assert.equal(busy.size, 1, `the producer sends through one proxy: ${[...busy]}`);
     const used = ports.indexOf([...busy.keys()][0]!);
+    const live = ports[1 - used]!;
+    const setupMs = Date.now() - testStart;
 
-    let failures = 0;
-    let sent = 0;
+    // The producer's telemetry: the stream's states and the server's Settings answers, by time.
+    const opened: number[] = [];
+    const settingsAt: number[] = [];
+    p.core.on('telemetry.state', (s) => {
+      if (s.to === 'open') opened.push(Date.now());
+    });
+    for (const s of p.core.sessions.values()) s.on('settings', () => settingsAt.push(Date.now()));
+
+    const ledger = new AtLeastOnceLedger(topic);
     let killedAt = 0;
     let resumedAt = 0;
-    const loop = (async () => {
-      while (!resumedAt) {
+    let failuresAfterKill = 0;
+    let stop = false;
+    const sending = (async () => {
+      while (!stop) {
         const startedAt = Date.now();
-        try {
-          await p.send({ topic, body: `m${sent}` }, { timeoutMs: 3000 });
-          sent++;
-          // Only a send begun after the kill proves the traffic moved to the other proxy.
-          if (killedAt && startedAt > killedAt) resumedAt = Date.now();
-        } catch {
-          failures++;
-        }
-        if (Date.now() - (killedAt || Date.now()) > FAILOVER_BOUND_MS + 10_000) break;
-        await new Promise((r) => setTimeout(r, 50));
+        const { receipt } = await sendKeyed(p, ledger, topic, { timeoutMs: 3000 });
+        // Only a send begun after the kill proves the traffic moved to the other proxy.
+        if (receipt && killedAt && startedAt > killedAt && !resumedAt) resumedAt = Date.now();
+        if (!receipt && killedAt) failuresAfterKill++;
+        await sleep(50);
       }
     })();
-    while (sent < 5) await new Promise((r) => setTimeout(r, 20));
+    const consuming = new AbortController();
+    const receivedAt: number[] = [];
+    let loopPaused = true;
+    const consumed = (async () => {
+      while (!consuming.signal.aborted) {
+        if (loopPaused) {
+          await sleep(50);
+          continue;
+        }
+        let views: MessageView[] = [];
+        try {
+          views = await c.receive(16, INVISIBLE_MS, { signal: consuming.signal });
+        } catch {
+          if (!consuming.signal.aborted) await sleep(200);
+          continue;
+        }
+        if (views.length > 0) receivedAt.push(Date.now());
+        for (const v of views) await handleAndAck(c, ledger, v, 'consumer');
+      }
+    })();
+    t.after(() => {
+      stop = true; // also when an assertion failed: no loop outlives its test
+      consuming.abort();
+    });
+    // A batch received through the proxy about to die, acked only after it died: through the live one.
+    while (ledger.sentCount < 20) await sleep(20);
+    let held: MessageView[] = [];
+    while (held.length === 0) held = await c.receive(8, HELD_INVISIBLE_MS);
+    const heldAt = Date.now();
+    for (const v of held) ledger.handled(ledgerKeyOf(v)!, { copy: copyOf(v), attempt: v.deliveryAttempt });
+    loopPaused = false;
+    const warm = Date.now() + 60_000;
+    while (ledger.ackedCount < 10) {
+      if (Date.now() > warm) throw new Error('10 messages not consumed in 60 s before the kill');
+      await sleep(20);
+    }
+    // A transaction the application never ends, its half message sent through the proxy about to die.
+    const txKey = ledger.nextKey();
+    await ledger.send(txKey, () =>
+      p.beginTransaction().send({ topic: txTopic, body: 'left open', keys: [txKey] }),
+    );
     killedAt = Date.now();
     await cluster.proxies[used]!.kill();
-    await loop;
-    assert.ok(resumedAt > 0, 'sends resumed');
-    const gap = resumedAt - killedAt;
+    const heldAcks = await Promise.all(
+      held.map(async (v) => {
+        // An ack that fails on the transport while the channel moves over is tried again.
+        const key = ledgerKeyOf(v)!;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.ack(v);
+            ledger.acked(key, 'ok', { copy: copyOf(v) });
+            return attempt === 1 ? 'ok' : `ok after ${attempt}`;
+          } catch (err) {
+            const outcome = classifyAckError(err);
+            if (outcome === 'failed' || attempt >= 10) {
+              ledger.acked(key, outcome, { copy: copyOf(v), err });
+              return RocketMQError.from(err).code;
+            }
+            await sleep(500);
+          }
+        }
+      }),
+    );
+    const heldAckedAt = Date.now();
+    const deadline = killedAt + TX_CHECK_BOUND_MS + 10_000;
+    while (Date.now() < deadline) {
+      if (
+        resumedAt &&
+        opened.some((at) => at > killedAt) &&
+        settingsAt.some((at) => at > killedAt) &&
+        consumerOpened.some((at) => at > killedAt) &&
+        receivedAt.some((at) => at > killedAt + 1000) &&
+        checkedAt.some((at) => at > killedAt)
+      )
+        break;
+      await sleep(100);
+    }
+    await sleep(2000); // a few more sends and receives through the live proxy
+    const liveConnections = connectionsTo(ports);
+    stop = true;
+    await sending;
+    consuming.abort();
+    await consumed;
+
+    const since = (times: number[], after = killedAt) =>
+      (times.find((at) => at > after) ?? Number.NaN) - killedAt;
+    const gap = resumedAt ? resumedAt - killedAt : Number.NaN;
+    const reopen = since(opened);
+    const resent = since(settingsAt);
+    const consumerReopen = since(consumerOpened);
+    const received = since(receivedAt, killedAt + 1000);
+    const checked = since(checkedAt);
     t.diagnostic(
-      `first send begun after the kill succeeded ${gap} ms after it; failed sends meanwhile: ${failures}`,
+      `after the kill: first send begun after it ok at +${gap} ms (${failuresAfterKill} failed meanwhile); ` +
+        `producer telemetry open at +${reopen} ms, its Settings answered at +${resent} ms; ` +
+        `consumer telemetry open at +${consumerReopen} ms; messages received at +${received} ms; ` +
+        `${held.length} held messages acked at +${heldAckedAt - killedAt} ms: ${heldAcks.join(',')}; ` +
+        `the open transaction checked at +${checked} ms; ` +
+        `connections to the live proxy: ${liveConnections.get(live)}, to the dead one: ${liveConnections.get(ports[used]!)}`,
     );
     assert.ok(gap <= FAILOVER_BOUND_MS, `sends resumed after ${gap} ms`);
+    assert.ok(reopen <= FAILOVER_BOUND_MS, `the producer's telemetry re-opened after ${reopen} ms`);
+    assert.ok(resent <= FAILOVER_BOUND_MS, `the producer's settings were answered again after ${resent} ms`);
+    assert.ok(
+      consumerReopen <= FAILOVER_BOUND_MS,
+      `the consumer's telemetry re-opened after ${consumerReopen} ms`,
+    );
+    assert.ok(received <= FAILOVER_BOUND_MS + 1000, `receiving resumed after ${received} ms`);
+    assert.ok(checked <= TX_CHECK_BOUND_MS, `the open transaction was checked after ${checked} ms`);
+    assert.ok((liveConnections.get(live) ?? 0) >= 2, 'both clients are connected to the live proxy');
+    assert.equal(liveConnections.get(ports[used]!), 0, 'nothing is connected to the dead proxy');
+    // Acked through the live proxy (or, past their invisible duration, they come back: the ledger).
+    assert.ok(
+      heldAckedAt - heldAt >= HELD_INVISIBLE_MS || heldAcks.every((o) => o.startsWith('ok')),
+      `messages received through the dead proxy acked through the live one: ${heldAcks}`,
+    );
+
     const again = proxyConnections(ports);
-    await p.send({ topic, body: PAYLOAD });
+    await p.send({ topic: probe, body: PAYLOAD });
     const now = busyConnections(again, proxyConnections(ports), PAYLOAD.length);
-    assert.deepEqual([...now.keys()], [ports[1 - used]], 'now sending through the other proxy');
+    assert.deepEqual([...now.keys()], [live], 'now sending through the other proxy');
+
+    // Messages received through the dead proxy and not acked come back through the live one; the
+    // committed transaction's message is consumed (the ledger counts it as sent). The quiet window
+    // outlasts the held batch's invisible duration, so a held ack that did not hold shows up.
+    const quietMs = Math.max(INVISIBLE_MS + 1000, heldAt + HELD_INVISIBLE_MS + 1000 - Date.now());
+    const drainStart = Date.now();
+    await drain(c, ledger, { timeoutMs: 60_000, invisibleDurationMs: INVISIBLE_MS, quietMs });
+    t.diagnostic(
+      `setup ${setupMs} ms; kill at +${killedAt - testStart} ms; drain ${Date.now() - drainStart} ms (quiet window ${quietMs} ms)`,
+    );
+    ledger.assertHolds({ maxRedeliveries: 20, log: (l) => t.diagnostic(l) });
+    assert.ok(ledger.deliveriesOf(txKey).length > 0, 'the committed transaction message consumed');
   });
 });
