@@ -20,6 +20,8 @@
  *   process span around every listener call (child of the producer's context restored from the
  *   message, linked to the receive span; the listener runs in it), a settle span per ack / nack /
  *   dead-letter / release; duration, latency and outcome metrics; cache gauges while running.
+ * - Runtime subscriptions: `subscribe` / `unsubscribe` change the topics while running; a dropped topic
+ *   (or a replaced filter) hands its cached messages not yet given to the listener back to the group.
  * - `shutdown({ timeoutMs })`: stops receiving, hands messages not yet started back (visible at once),
  *   lets listeners in progress finish within the bound (then aborts their signals), flushes acks,
  *   notifies the server and closes, all within the bound. `destroy()` does the same without waiting,
