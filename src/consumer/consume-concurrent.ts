@@ -64,6 +64,21 @@ export class ConcurrentConsumeService implements ConsumeService {
     return left;
   }
 
+  drop(topic: string): Lease[] {
+    const left: Lease[] = [];
+    const keep: Item[] = [];
+    for (let i = this.#head; i < this.#waiting.length; i++) {
+      const item = this.#waiting[i]!;
+      if (item.queue.queue.topic === topic) left.push(item.lease);
+      else keep.push(item);
+    }
+    this.#waiting = keep;
+    this.#head = 0;
+    for (const item of this.#parked.get(topic) ?? []) left.push(item.lease);
+    this.#parked.delete(topic);
+    return left;
+  }
+
   async idle(): Promise<void> {
     while (this.#running.size > 0 || this.#settling.size > 0) {
       await Promise.allSettled([...this.#running, ...this.#settling]);

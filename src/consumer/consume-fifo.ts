@@ -23,10 +23,12 @@ import type { ProcessQueue } from './process-queue.js';
 export class FifoConsumeService implements ConsumeService {
   readonly #host: ConsumeHost;
   readonly #accelerate: boolean;
-  /** Leases handed over and not yet started. */
-  readonly #unstarted = new Set<Lease>();
+  /** Leases handed over and not yet started → their topic. */
+  readonly #unstarted = new Map<Lease, string>();
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
+  /** Per topic: aborted when the topic is dropped or the service stops (ends waits and local retries). */
+  readonly #topicStops = new Map<string, AbortController>();
   #active = 0;
 
   constructor(host: ConsumeHost, accelerate: boolean) {
@@ -39,7 +41,7 @@ export class FifoConsumeService implements ConsumeService {
   }
 
   deliver(queue: ProcessQueue, leases: readonly Lease[]): Promise<void> {
-    for (const l of leases) this.#unstarted.add(l);
+    for (const l of leases) this.#unstarted.set(l, queue.queue.topic);
     const run = Promise.all(bucketsOf(leases, this.#accelerate).map((b) => this.#bucket(queue, b))).then(
       () => undefined,
     );
@@ -49,9 +51,31 @@ export class FifoConsumeService implements ConsumeService {
 
   stop(): Lease[] {
     if (!this.#stop.signal.aborted) this.#stop.abort(new RocketMQError('The consumer is stopping', 'CLOSED'));
-    const left = [...this.#unstarted];
+    for (const c of this.#topicStops.values()) c.abort(this.#stop.signal.reason);
+    this.#topicStops.clear();
+    const left = [...this.#unstarted.keys()];
     this.#unstarted.clear();
     return left;
+  }
+
+  drop(topic: string): Lease[] {
+    const left: Lease[] = [];
+    for (const [lease, t] of this.#unstarted) if (t === topic) left.push(lease);
+    for (const lease of left) this.#unstarted.delete(lease);
+    this.#topicStops.get(topic)?.abort(new RocketMQError(`The topic ${topic} was dropped`, 'CLOSED'));
+    this.#topicStops.delete(topic);
+    return left;
+  }
+
+  /** Aborted when `topic` is dropped or the service stops. */
+  #topicSignal(topic: string): AbortSignal {
+    let c = this.#topicStops.get(topic);
+    if (c === undefined) {
+      c = new AbortController();
+      if (this.#stop.signal.aborted) c.abort(this.#stop.signal.reason);
+      else this.#topicStops.set(topic, c);
+    }
+    return c.signal;
   }
 
   async idle(): Promise<void> {
@@ -63,10 +87,11 @@ export class FifoConsumeService implements ConsumeService {
     /** Lite topics suspended in this bucket → the suspend time; their later messages are suspended too. */
     const suspended = new Map<string, number>();
     const topic = queue.queue.topic;
+    const dropped = this.#topicSignal(topic);
     for (const lease of leases) {
       // Paused: wait in front of the next message, so the group's order holds across the pause.
-      if (this.#host.gate?.isPaused(topic) === true) await this.#host.gate.wait(topic, this.#stop.signal);
-      if (!this.#unstarted.delete(lease)) continue; // taken by stop(): released by the consumer
+      if (this.#host.gate?.isPaused(topic) === true) await this.#host.gate.wait(topic, dropped);
+      if (!this.#unstarted.delete(lease)) continue; // taken by stop() or drop(): released by the consumer
       try {
         const lite = lease.view.liteTopic;
         const delay = lite === undefined ? undefined : suspended.get(lite);
@@ -82,7 +107,7 @@ export class FifoConsumeService implements ConsumeService {
           continue;
         }
         this.#active++;
-        const settled = await this.#consume(lease, suspended);
+        const settled = await this.#consume(lease, suspended, dropped);
         if (!settled) broken = true;
       } finally {
         queue.release(lease.view);
@@ -91,7 +116,7 @@ export class FifoConsumeService implements ConsumeService {
   }
 
   /** Consumes one message to its end; true when it was acked or dead-lettered (false when suspended). */
-  async #consume(lease: Lease, suspended: Map<string, number>): Promise<boolean> {
+  async #consume(lease: Lease, suspended: Map<string, number>, dropped: AbortSignal): Promise<boolean> {
     const host = this.#host;
     try {
       const view = lease.view;
@@ -114,9 +139,10 @@ export class FifoConsumeService implements ConsumeService {
           if (attempt >= max) break;
           const delay = outcome.retryAfterMs ?? backoffDelay(policy.backoff, attempt, host.random);
           try {
-            await host.scheduler.sleep(delay, this.#stop.signal);
+            await host.scheduler.sleep(delay, dropped);
           } catch {
-            // Stopping while waiting to retry: hand it back; the broker delivers it again.
+            // Stopping (or the topic dropped) while waiting to retry: hand it back; the broker
+            // delivers it again, in order.
             await host.settler.release(lease);
             return false;
           }

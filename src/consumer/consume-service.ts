@@ -48,6 +48,13 @@ export interface ConsumeService {
   deliver(queue: ProcessQueue, leases: readonly Lease[]): Promise<void>;
   /** Stops starting listener calls; returns the leases that never reached the listener. */
   stop(): Lease[];
+  /**
+   * Stops starting listener calls for the messages of `topic` (its subscription was dropped or its
+   * filter replaced) and returns their leases, which never reached the listener. Listener calls already
+   * running finish and settle as usual; a FIFO message of the topic waiting for a local retry is handed
+   * back instead of being retried. Later batches of the topic are consumed normally.
+   */
+  drop(topic: string): Lease[];
   /** Resolves when no listener call or settle is in progress. */
   idle(): Promise<void>;
   /** Listener calls and settles in progress. */

@@ -20,6 +20,8 @@
  *   process span around every listener call (child of the producer's context restored from the
  *   message, linked to the receive span; the listener runs in it), a settle span per ack / nack /
  *   dead-letter / release; duration, latency and outcome metrics; cache gauges while running.
+ * - Runtime subscriptions: `subscribe` / `unsubscribe` change the topics while running; a dropped topic
+ *   (or a replaced filter) hands its cached messages not yet given to the listener back to the group.
  * - `shutdown({ timeoutMs })`: stops receiving, hands messages not yet started back (visible at once),
  *   lets listeners in progress finish within the bound (then aborts their signals), flushes acks,
  *   notifies the server and closes, all within the bound. `destroy()` does the same without waiting,
@@ -71,7 +73,13 @@ import { consumerCoreOptions } from './client-options.js';
 import { ConcurrentConsumeService } from './consume-concurrent.js';
 import { FifoConsumeService } from './consume-fifo.js';
 import type { ConsumeHost, ConsumeService } from './consume-service.js';
-import { toFilterSpec, toSubscriptionSpecs, validateCallOptions } from './consumer-validation.js';
+import {
+  toFilterExpression,
+  toFilterSpec,
+  toSubscriptionSpecs,
+  validateCallOptions,
+  validateConsumerTopic,
+} from './consumer-validation.js';
 import { withReceiveHooks } from './consumer-hooks.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { PauseGate, pauseTopics } from './pause-gate.js';
@@ -176,6 +184,10 @@ function closedError(message = 'The consumer is shut down'): RocketMQError {
   return new RocketMQError(message, 'CLOSED');
 }
 
+function sameFilter(a: FilterExpression, b: FilterExpression): boolean {
+  return a.type === b.type && a.expression === b.expression;
+}
+
 /** A consumer that receives in the background and calls a listener. See the module documentation. */
 export class PushConsumer {
   /** The consumer group. */
@@ -196,6 +208,8 @@ export class PushConsumer {
   readonly #telemetry: ClientTelemetry;
   readonly #lifecycle: Lifecycle;
   readonly #gate = new PauseGate();
+  /** Subscribed topics → filters; changed at run time by subscribe/unsubscribe. */
+  readonly #subscriptions: Map<string, FilterExpression>;
   #unobserveCache: (() => void) | undefined;
   #service: ConsumeService | undefined;
   #fifo = false;
@@ -217,13 +231,14 @@ export class PushConsumer {
     nextExtension = undefined;
     this.#o = resolvePushOptions(options);
     this.consumerGroup = this.#o.consumerGroup;
+    this.#subscriptions = new Map(this.#o.subscriptions);
     this.#random = options.random ?? Math.random;
     this.#core = new ClientCore({
       ...consumerCoreOptions(options),
       clientType: extension.clientType ?? 'push-consumer',
       requestTimeoutMs: this.#o.requestTimeoutMs,
       group: this.consumerGroup,
-      subscriptions: toSubscriptionSpecs(this.#o.subscriptions),
+      subscriptions: toSubscriptionSpecs(this.#subscriptions),
       handlers: {
         verifyMessage: (command, context) => this.#verify(command.message, context.endpoints),
         ...(extension.notifyUnsubscribeLite === undefined
@@ -371,7 +386,72 @@ export class PushConsumer {
 
   /** Subscribed topics and their filters. */
   get subscriptions(): ReadonlyMap<string, FilterExpression> {
-    return new Map(this.#o.subscriptions);
+    return new Map(this.#subscriptions);
+  }
+
+  /**
+   * Subscribes to `topic` (or replaces its filter). Allowed before start (the topic is then part of the
+   * start). When starting or running, the topic's route is fetched first, so an unknown topic fails here
+   * and leaves the subscriptions unchanged; then the settings are sent to the server again and the
+   * topic's assignment is queried at once, so fetching starts before this resolves (an assignment that
+   * fails is retried by the periodic scan). Subscribing again with the same filter changes nothing.
+   *
+   * Replacing a filter restarts the topic's fetching under the new filter: every message of the topic
+   * received under the old filter and not yet handed to the listener is handed back (visible to the
+   * group again at once; the broker filters it again for the new expression), receives in flight end
+   * and hand back what they bring, and listener calls already running finish and settle as usual.
+   *
+   * @throws RocketMQError `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`, `INVALID_ARGUMENT` (nothing is
+   * sent); `CLOSED` after shutdown; route errors such as `TOPIC_NOT_FOUND`; `ABORTED`/`TIMEOUT` from the
+   * options.
+   */
+  async subscribe(
+    topic: string,
+    filter: FilterExpression | string = '*',
+    options: ConsumerCallOptions = {},
+  ): Promise<void> {
+    const name = validateConsumerTopic(topic);
+    const expression = toFilterExpression(filter);
+    const opts = validateCallOptions(options);
+    this.#lifecycle.assertOpen('The consumer is shut down');
+    const state = this.#core.state;
+    if (state === 'starting' || state === 'running') await this.#core.getRoute(name, opts);
+    this.#lifecycle.assertOpen('The consumer is shut down');
+    const previous = this.#subscriptions.get(name);
+    if (previous !== undefined && sameFilter(previous, expression)) return;
+    this.#subscriptions.set(name, expression);
+    this.#syncSubscriptions();
+    this.#core.logger.info('subscribed', { topic: name, filter: expression.expression });
+    // The topic's queues under the old filter go (their cache handed back); new ones follow below.
+    const handedBack = previous === undefined ? undefined : this.#dropTopic(name);
+    if (this.#starting !== undefined) {
+      // A start in progress scans every subscription itself; once running, scan this topic now.
+      await this.#starting.catch(() => undefined);
+      if (this.#core.state === 'running' && this.#lifecycle.open) await this.#scanTopic(name, expression);
+    }
+    await handedBack;
+  }
+
+  /**
+   * Unsubscribes from `topic`: no receive is issued for it any more, every cached message of it not yet
+   * handed to the listener is handed back (visible to the group again at once, so another consumer of
+   * the group gets it), receives in flight end on their own and hand back what they bring, and listener
+   * calls already running finish and settle (ack or retry) as usual. Its queues and assignments are
+   * dropped, a pause of it ends, and the settings are sent to the server again. Works for FIFO groups:
+   * the handed-back messages come back in order. Resolves with whether it was subscribed once the
+   * hand-back is done (a receive in flight ends within its long poll). Allowed in any state.
+   *
+   * @throws RocketMQError `ILLEGAL_TOPIC`/`INVALID_ARGUMENT` for a bad name (nothing changes).
+   */
+  async unsubscribe(topic: string): Promise<boolean> {
+    const name = validateConsumerTopic(topic);
+    if (!this.#subscriptions.delete(name)) return false;
+    this.#syncSubscriptions();
+    this.#core.logger.info('unsubscribed', { topic: name });
+    const handedBack = this.#dropTopic(name);
+    this.#gate.resume([name]);
+    await handedBack;
+    return true;
   }
 
   /**
@@ -384,7 +464,7 @@ export class PushConsumer {
    * @throws RocketMQError `INVALID_ARGUMENT` when `topics` is not a non-empty array of subscribed topics.
    */
   pause(topics?: readonly string[]): void {
-    this.#gate.pause(pauseTopics(topics, this.#o.subscriptions, 'pause'));
+    this.#gate.pause(pauseTopics(topics, this.#subscriptions, 'pause'));
   }
 
   /**
@@ -395,7 +475,7 @@ export class PushConsumer {
    */
   resume(topics?: readonly string[]): void {
     this.#gate.resume(
-      topics === undefined ? this.#gate.paused() : pauseTopics(topics, this.#o.subscriptions, 'resume'),
+      topics === undefined ? this.#gate.paused() : pauseTopics(topics, this.#subscriptions, 'resume'),
     );
   }
 
@@ -497,7 +577,7 @@ export class PushConsumer {
     this.#core.logger.info('push consumer started', {
       group: this.consumerGroup,
       fifo: this.#fifo,
-      topics: [...this.#o.subscriptions.keys()],
+      topics: [...this.#subscriptions.keys()],
     });
     await this.#scan();
     if (!this.#lifecycle.open) return;
@@ -507,26 +587,60 @@ export class PushConsumer {
   }
 
   async #scan(): Promise<void> {
-    const signal = this.#closer.signal;
-    for (const [topic, filter] of this.#o.subscriptions) {
-      if (signal.aborted) return;
-      try {
-        const route = await this.#core.getRoute(topic, { signal });
-        const endpoints = route.endpoints[this.#scanCursor++ % Math.max(1, route.endpoints.length)];
-        if (endpoints === undefined) continue;
-        const queues = await queryAssignment(this.#core, endpoints, topic, {
-          signal,
-          timeoutMs: this.#core.requestTimeoutMs,
-        });
-        this.#applyAssignments(topic, filter, queues.filter(isReadable));
-      } catch (err) {
-        if (signal.aborted) return;
-        this.#core.logger.warn('assignment scan failed; keeping the current assignments', {
-          topic,
-          err: RocketMQError.from(err),
-        });
-      }
+    for (const [topic, filter] of [...this.#subscriptions]) {
+      if (this.#closer.signal.aborted) return;
+      await this.#scanTopic(topic, filter);
     }
+  }
+
+  /** Queries `topic`'s assignment and applies it; never rejects (failures keep the current one). */
+  async #scanTopic(topic: string, filter: FilterExpression): Promise<void> {
+    const signal = this.#closer.signal;
+    try {
+      const route = await this.#core.getRoute(topic, { signal });
+      const endpoints = route.endpoints[this.#scanCursor++ % Math.max(1, route.endpoints.length)];
+      if (endpoints === undefined) return;
+      const queues = await queryAssignment(this.#core, endpoints, topic, {
+        signal,
+        timeoutMs: this.#core.requestTimeoutMs,
+      });
+      // Unsubscribed, or its filter replaced, while the query was out: this answer is stale.
+      if (signal.aborted || this.#subscriptions.get(topic) !== filter) return;
+      this.#applyAssignments(topic, filter, queues.filter(isReadable));
+    } catch (err) {
+      if (signal.aborted) return;
+      this.#core.logger.warn('assignment scan failed; keeping the current assignments', {
+        topic,
+        err: RocketMQError.from(err),
+      });
+    }
+  }
+
+  #syncSubscriptions(): void {
+    this.#core.settings.setSubscriptions(toSubscriptionSpecs(this.#subscriptions));
+  }
+
+  /**
+   * Drops `topic`'s process queues (their receives in flight end on their own and hand back what they
+   * bring) and hands back its cached messages not yet given to the listener. Resolves when all of that
+   * is done; a shutdown meanwhile waits for it too.
+   */
+  #dropTopic(topic: string): Promise<void> {
+    const stops: Promise<void>[] = [];
+    for (const [key, pq] of this.#queues) {
+      if (pq.queue.topic !== topic) continue;
+      this.#queues.delete(key);
+      this.#receivedByStopped += pq.received;
+      stops.push(pq.stop(this.#receiveDrainMs()));
+      this.#core.logger.info('queue dropped', { queue: key });
+    }
+    const unstarted = this.#service?.drop(topic) ?? [];
+    const releases = unstarted.map((l) => this.#settler.release(l));
+    const done: Promise<void> = Promise.all([...stops, ...releases])
+      .then(() => undefined)
+      .finally(() => this.#draining.delete(done));
+    this.#draining.add(done);
+    return done;
   }
 
   #applyAssignments(topic: string, filter: FilterExpression, queues: readonly RouteQueue[]): void {
