@@ -267,6 +267,40 @@ describe('PushConsumer: runtime subscriptions', () => {
     }
   });
 
+  test('FIFO: a message waiting for its local retry when the topic is unsubscribed is handed back, not retried', async (t) => {
+    let calls = 0;
+    const s = await setup(
+      t,
+      () => {
+        calls++;
+        return 'failure'; // the first call fails: a local retry after the policy's 1 s
+      },
+      { fifo: true, queues: 1 },
+    );
+    await s.send(
+      s.topic,
+      Array.from({ length: 5 }, (_, i) => ({ body: `A-${i}`, group: 'A' })),
+    );
+    await s.consumer.start();
+    await drive(s.time, () => calls === 1, 'the first call', { stepMs: 5 });
+    assert.equal(await settle(s.time, s.consumer.unsubscribe(s.topic), 'unsubscribe'), true);
+    await advance(s.time, 5_000);
+    assert.equal(calls, 1, 'no local retry after the unsubscribe');
+    assert.ok(s.consumer.stats().released >= 5, `released ${s.consumer.stats().released} of 5`);
+    assert.equal(s.fx.broker.stats().inflight, 0, 'nothing left invisible');
+    const seen: string[] = [];
+    const b = s.consumerOf((m) => {
+      seen.push(m.body.toString());
+    });
+    await b.start();
+    await drive(s.time, () => b.stats().acked === 5, '5 acks by the second consumer', { stepMs: 10 });
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 5 }, (_, i) => `A-${i}`),
+      'the group continues in order',
+    );
+  });
+
   test('replacing a filter hands back what was cached under the old one and consumes under the new one', async (t) => {
     const gate = hold();
     const seen: string[] = [];
