@@ -63,7 +63,9 @@ export function parseTraceparent(value: string | undefined): SpanContext | undef
  * The `x-trace-id` / `x-span-id` properties as a remote, sampled span context; `undefined` unless both
  * are valid W3C ids.
  */
-export function seedSpanContext(properties: Readonly<Record<string, string>>): SpanContext | undefined {
+export function traceIdPropertiesSpanContext(
+  properties: Readonly<Record<string, string>>,
+): SpanContext | undefined {
   const traceId = properties[TRACE_PROPERTY.traceId]?.trim().toLowerCase();
   const spanId = properties[TRACE_PROPERTY.spanId]?.trim().toLowerCase();
   if (traceId === undefined || spanId === undefined) return undefined;
@@ -84,6 +86,6 @@ export function remoteContext(carrier: TraceCarrier): Context {
   const restored =
     parseTraceparent(properties[TRACE_PROPERTY.traceparent]) ??
     parseTraceparent(carrier.traceContext) ??
-    seedSpanContext(properties);
+    traceIdPropertiesSpanContext(properties);
   return restored === undefined ? extracted : trace.setSpanContext(extracted, restored);
 }

@@ -19,19 +19,10 @@ import {
   type AckMessageRequest,
   AckMessageRequestSchema,
 } from '../../src/gen/apache/rocketmq/v2/service_pb.js';
-import type { MessageType, PreparedMessage } from '../../src/model/message.js';
+import type { PreparedMessage } from '../../src/model/message.js';
 import type { ReceiptRef } from '../../src/protocol/ack-convert.js';
 import type { ToProtoMessageOptions } from '../../src/protocol/codec/message-codec.js';
 import { toResource } from '../../src/protocol/convert.js';
-
-const TO_PROTO_TYPE: Readonly<Record<MessageType, ProtoMessageType>> = {
-  NORMAL: ProtoMessageType.NORMAL,
-  FIFO: ProtoMessageType.FIFO,
-  DELAY: ProtoMessageType.DELAY,
-  TRANSACTION: ProtoMessageType.TRANSACTION,
-  LITE: ProtoMessageType.LITE,
-  PRIORITY: ProtoMessageType.PRIORITY,
-};
 
 /**
  * A validated message as the wire `Message` of one send attempt: system properties (keys, message id,
@@ -44,7 +35,7 @@ export function toProtoMessage(message: PreparedMessage, options: ToProtoMessage
     keys: message.keys.length === 0 ? [] : [...message.keys],
     messageId: options.messageId,
     bodyEncoding: Encoding.IDENTITY,
-    messageType: TO_PROTO_TYPE[message.type],
+    messageType: ProtoMessageType[message.type], // the model's type names are the enum's
     bornTimestamp: timestampFromMs(options.now),
     bornHost: options.bornHost,
     queueId: options.queueId,

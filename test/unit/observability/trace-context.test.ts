@@ -6,7 +6,7 @@ import { errorType } from '../../../src/observability/messaging-attributes.js';
 import {
   parseTraceparent,
   remoteContext,
-  seedSpanContext,
+  traceIdPropertiesSpanContext,
 } from '../../../src/observability/trace-context.js';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
@@ -37,14 +37,14 @@ describe('trace context of received messages (observability/trace-context.ts)', 
   });
 
   test('seed ids: both needed, normalised to lowercase, marked sampled and remote', () => {
-    assert.deepEqual(seedSpanContext({ 'x-trace-id': T.toUpperCase(), 'x-span-id': ` ${S} ` }), {
+    assert.deepEqual(traceIdPropertiesSpanContext({ 'x-trace-id': T.toUpperCase(), 'x-span-id': ` ${S} ` }), {
       traceId: T,
       spanId: S,
       traceFlags: 1,
       isRemote: true,
     });
-    assert.equal(seedSpanContext({ 'x-trace-id': T }), undefined);
-    assert.equal(seedSpanContext({ 'x-trace-id': 'trace-1', 'x-span-id': 'span-1' }), undefined);
+    assert.equal(traceIdPropertiesSpanContext({ 'x-trace-id': T }), undefined);
+    assert.equal(traceIdPropertiesSpanContext({ 'x-trace-id': 'trace-1', 'x-span-id': 'span-1' }), undefined);
   });
 
   test('without a propagator: traceparent property, then system trace context, then x-trace-id', () => {

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { checkLayers } from '../../../scripts/check-layers.js';
+import { tempTree } from '../../helpers/temp-tree.js';
 
-function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'layers-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const tree = (files: Record<string, string>): string => tempTree('layers-', files);
 
 test('downward imports pass, including .js specifiers', (t) => {
   const root = tree({
     'internal/clock.ts': 'export const a = 1;\n',
     'errors.ts': "import { a } from './internal/clock.js';\nexport const b = a;\n",
     'model/message.ts': "import { b } from '../errors.js';\nexport const c = b;\n",
-    'protocol/convert.ts': "import { c } from '../model/message.js';\nimport type { X } from '../gen/x_pb.js';\n",
+    'protocol/convert.ts':
+      "import { c } from '../model/message.js';\nimport type { X } from '../gen/x_pb.js';\n",
     'gen/x_pb.ts': 'export type X = 1;\n',
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
