@@ -8,6 +8,8 @@
 import { RocketMQError } from '../errors.js';
 import { deadlineSignal, linkSignals } from '../internal/abort.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import { startAdminSpan } from '../observability/admin-spans.js';
+import { defaultLogger, type Logger, safeLogger } from '../observability/logger.js';
 import type { Credentials } from '../rpc/auth/credentials.js';
 import type { AdminApi, AdminState } from './admin-api.js';
 import { brokerVersion, listBrokers } from './cluster.js';
@@ -40,6 +42,11 @@ export interface AdminOptions {
   readonly namesrv: string | readonly string[];
   /** ACL 2.0 credentials (user name and password); every request is signed with them. */
   readonly credentials?: Credentials | undefined;
+  /**
+   * Where each call is logged (at `debug`: operation, duration, outcome), as for the clients.
+   * @defaultValue silent unless `NODE_DEBUG` names `rocketmq`
+   */
+  readonly logger?: Logger | undefined;
   /** Bound of each request, ms. @defaultValue 10000 */
   readonly requestTimeoutMs?: number | undefined;
   /** @internal Time source (tests). */
@@ -82,6 +89,7 @@ export class Admin implements AdminApi {
   readonly #pool: ConnectionPool;
   readonly #requestTimeoutMs: number;
   readonly #clock: Clock;
+  readonly #logger: Logger;
   readonly #closing = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
   #state: State = { t: 'created' };
@@ -95,6 +103,10 @@ export class Admin implements AdminApi {
     checkTimeout('requestTimeoutMs', options.requestTimeoutMs);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
+    if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) {
+      throw new RocketMQError('logger must be an object', 'INVALID_ARGUMENT');
+    }
+    this.#logger = safeLogger(options.logger ?? defaultLogger());
     const c = options.credentials;
     if (c !== undefined && (typeof c?.accessKey !== 'string' || typeof c?.accessSecret !== 'string')) {
       throw new RocketMQError('credentials need accessKey and accessSecret strings', 'INVALID_ARGUMENT');
@@ -116,7 +128,7 @@ export class Admin implements AdminApi {
     if (this.#state.t === 'closed') throw new RocketMQError('The admin client is closed', 'CLOSED');
     this.#state = { t: 'running' };
     try {
-      await this.#run(options, (ctx) => listBrokers(ctx));
+      await this.#run('start', options, (ctx) => listBrokers(ctx));
     } catch (e) {
       this.#state = { t: 'created' };
       throw e;
@@ -150,7 +162,7 @@ export class Admin implements AdminApi {
 
   /** Every broker with its address, role and version. */
   cluster(options: AdminCallOptions = {}): Promise<BrokerInfo[]> {
-    return this.#run(options, async (ctx) => {
+    return this.#run('cluster', options, async (ctx) => {
       const brokers = await listBrokers(ctx);
       return Promise.all(brokers.map(async (b) => ({ ...b, version: await brokerVersion(ctx, b.address) })));
     });
@@ -158,57 +170,57 @@ export class Admin implements AdminApi {
 
   /** Creates or overwrites a topic on every master (or the chosen ones); one result per broker. */
   createTopic(name: string, options: TopicOptions & AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => topics.createTopic(ctx, name, options));
+    return this.#run('createTopic', options, (ctx) => topics.createTopic(ctx, name, options));
   }
 
   /** Changes the given settings of an existing topic; one result per broker. */
   updateTopic(name: string, options: TopicOptions & AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => topics.updateTopic(ctx, name, options));
+    return this.#run('updateTopic', options, (ctx) => topics.updateTopic(ctx, name, options));
   }
 
   /** Deletes a topic from the brokers and the name servers; system topics are refused. */
   deleteTopic(name: string, options: AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => topics.deleteTopic(ctx, name));
+    return this.#run('deleteTopic', options, (ctx) => topics.deleteTopic(ctx, name));
   }
 
   /** Topic names; system, retry and dead-letter topics only with `includeSystem`. */
   listTopics(options: AdminCallOptions & { includeSystem?: boolean } = {}): Promise<string[]> {
-    return this.#run(options, (ctx) => topics.listTopics(ctx, options.includeSystem === true));
+    return this.#run('listTopics', options, (ctx) => topics.listTopics(ctx, options.includeSystem === true));
   }
 
   /** Route, message type and per-queue offsets of a topic. */
   describeTopic(name: string, options: AdminCallOptions = {}): Promise<TopicDescription> {
-    return this.#run(options, (ctx) => topics.describeTopic(ctx, name));
+    return this.#run('describeTopic', options, (ctx) => topics.describeTopic(ctx, name));
   }
 
   /** Creates or overwrites a consumer group on every master (or the chosen ones). */
   createGroup(name: string, options: GroupOptions & AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => groups.createGroup(ctx, name, options));
+    return this.#run('createGroup', options, (ctx) => groups.createGroup(ctx, name, options));
   }
 
   /** Changes the given settings of a consumer group. */
   updateGroup(name: string, options: GroupOptions & AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => groups.updateGroup(ctx, name, options));
+    return this.#run('updateGroup', options, (ctx) => groups.updateGroup(ctx, name, options));
   }
 
   /** Deletes a consumer group and its offsets. */
   deleteGroup(name: string, options: AdminCallOptions = {}): Promise<BrokerResult[]> {
-    return this.#run(options, (ctx) => groups.deleteGroup(ctx, name));
+    return this.#run('deleteGroup', options, (ctx) => groups.deleteGroup(ctx, name));
   }
 
   /** Consumer group names; system groups only with `includeSystem`. */
   listGroups(options: AdminCallOptions & { includeSystem?: boolean } = {}): Promise<string[]> {
-    return this.#run(options, (ctx) => groups.listGroups(ctx, options.includeSystem === true));
+    return this.#run('listGroups', options, (ctx) => groups.listGroups(ctx, options.includeSystem === true));
   }
 
   /** A group's settings and connected clients. */
   describeGroup(name: string, options: AdminCallOptions = {}): Promise<GroupDescription> {
-    return this.#run(options, (ctx) => groups.describeGroup(ctx, name));
+    return this.#run('describeGroup', options, (ctx) => groups.describeGroup(ctx, name));
   }
 
   /** Lag per queue and in total, and the age of the oldest unconsumed message. */
   lag(group: string, options: AdminCallOptions & { topic?: string } = {}): Promise<GroupLag> {
-    return this.#run(options, (ctx) => offsets.groupLag(ctx, group, options.topic));
+    return this.#run('lag', options, (ctx) => offsets.groupLag(ctx, group, options.topic));
   }
 
   /** Moves a group's offsets on a topic to `timestamp`; `dryRun` only reports the change. */
@@ -218,24 +230,26 @@ export class Admin implements AdminApi {
     timestamp: number,
     options: AdminCallOptions & { dryRun?: boolean } = {},
   ): Promise<OffsetResetResult> {
-    return this.#run(options, (ctx) =>
+    return this.#run('resetOffset', options, (ctx) =>
       offsets.resetOffset(ctx, group, topic, timestamp, options.dryRun === true),
     );
   }
 
   /** A message by its id. */
   getMessage(topic: string, messageId: string, options: AdminCallOptions = {}): Promise<AdminMessage> {
-    return this.#run(options, (ctx) => messages.getMessage(ctx, topic, messageId));
+    return this.#run('getMessage', options, (ctx) => messages.getMessage(ctx, topic, messageId));
   }
 
   /** Messages carrying a key, stored within a time range. */
   findMessages(topic: string, key: string, options: FindMessagesOptions = {}): Promise<AdminMessage[]> {
-    return this.#run(options, (ctx) => messages.findMessages(ctx, topic, key, options));
+    return this.#run('findMessages', options, (ctx) => messages.findMessages(ctx, topic, key, options));
   }
 
   /** A group's dead letters, oldest first. */
   listDeadLetters(group: string, options: AdminCallOptions & { max?: number } = {}): Promise<DeadLetter[]> {
-    return this.#run(options, (ctx) => messages.listDeadLetters(ctx, group, options.max ?? 100));
+    return this.#run('listDeadLetters', options, (ctx) =>
+      messages.listDeadLetters(ctx, group, options.max ?? 100),
+    );
   }
 
   /** Sends chosen dead letters (all by default) back to their original topic; one result per message. */
@@ -243,12 +257,12 @@ export class Admin implements AdminApi {
     group: string,
     options: AdminCallOptions & { messageIds?: readonly string[]; max?: number } = {},
   ): Promise<RedriveResult[]> {
-    return this.#run(options, (ctx) =>
+    return this.#run('redriveDeadLetters', options, (ctx) =>
       messages.redriveDeadLetters(ctx, group, options.messageIds, options.max ?? 1000),
     );
   }
 
-  #run<T>(options: AdminCallOptions, op: (ctx: OpContext) => Promise<T>): Promise<T> {
+  #run<T>(operation: string, options: AdminCallOptions, op: (ctx: OpContext) => Promise<T>): Promise<T> {
     if (this.#state.t === 'created') {
       return Promise.reject(new RocketMQError('Call start() before using the admin client', 'INVALID_STATE'));
     }
@@ -269,12 +283,24 @@ export class Admin implements AdminApi {
       requestTimeoutMs: this.#requestTimeoutMs,
       clock: this.#clock,
     };
+    const span = startAdminSpan(operation);
+    const startedAt = this.#clock.now();
     const work = (async () => {
       try {
         if (signal.aborted) throw signal.reason;
-        return await op(ctx);
+        const result = await op(ctx);
+        span?.ok();
+        this.#logger.debug('admin call', { operation, durationMs: this.#clock.now() - startedAt });
+        return result;
       } catch (e) {
-        throw RocketMQError.from(signal.aborted ? signal.reason : e);
+        const err = RocketMQError.from(signal.aborted ? signal.reason : e);
+        span?.fail(err);
+        this.#logger.debug('admin call failed', {
+          operation,
+          durationMs: this.#clock.now() - startedAt,
+          code: err.code,
+        });
+        throw err;
       } finally {
         deadline.clear();
       }

@@ -29,7 +29,7 @@
 export type { AclCredential } from './auth.js';
 export type { ConsumerGroupOptions, RetryPolicyConfig } from './consumer-groups.js';
 export type { BrokerFaults, InjectedFailure, MalformedKind } from './faults.js';
-export { InProcessAdmin } from './in-process-admin.js';
+export type { InProcessAdmin } from './in-process-admin.js';
 export { InProcessBroker, type TopicOptions } from './in-process-broker.js';
 export { ManualTime } from './manual-time.js';
 export type { InProcessBrokerOptions } from './options.js';

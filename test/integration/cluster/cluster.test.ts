@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Admin } from '../../../src/admin/index.js';
 import { PushConsumer } from '../../../src/consumer/push-consumer.js';
 import { SimpleConsumer } from '../../../src/consumer/simple-consumer.js';
 import { RocketMQError } from '../../../src/errors.js';
@@ -20,6 +21,7 @@ import type { Logger } from '../../../src/observability/logger.js';
 import { Producer } from '../../../src/producer/producer.js';
 import { ClientCore } from '../../../src/protocol/client-core.js';
 import type { JvmCluster } from '../../../testcontainers/index.js';
+import { eventually } from '../../helpers/admin-behaviours.js';
 import { uniqueName } from '../../helpers/broker.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { AtLeastOnceLedger, classifyAckError, copyOf, ledgerKeyOf } from '../../helpers/at-least-once.js';
@@ -425,5 +427,78 @@ describe('a cluster: two masters behind two cluster-mode proxies', () => {
     );
     ledger.assertHolds({ maxRedeliveries: 20, log: (l) => t.diagnostic(l) });
     assert.ok(ledger.deliveriesOf(txKey).length > 0, 'the committed transaction message consumed');
+  });
+
+  test('Admin on the cluster: createTopic gives a result per master, describe shows queues on both, lag of a group consumed on both falls to 0; a paused master is reported failed and the other ok', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const c = cluster;
+    const admin = new Admin({ namesrv: c.namesrv, requestTimeoutMs: 3_000 });
+    closers.push(() => admin.shutdown({ timeoutMs: 2000 }));
+    await admin.start();
+    const topic = uniqueName('ca');
+    const group = uniqueName('ca-g');
+    const created = await admin.createTopic(topic, { queues: 2 });
+    assert.deepEqual(created.map((r) => [r.brokerName, r.ok]).sort(), [
+      ['broker-a', true],
+      ['broker-b', true],
+    ]);
+    assert.ok((await admin.createGroup(group)).every((r) => r.ok));
+    const d = await admin.describeTopic(topic);
+    assert.deepEqual(
+      d.brokers.map((b) => b.brokerName),
+      ['broker-a', 'broker-b'],
+    );
+    assert.deepEqual(
+      d.queues.map((q) => `${q.brokerName}/${q.queueId}`),
+      ['broker-a/0', 'broker-a/1', 'broker-b/0', 'broker-b/1'],
+    );
+
+    // An earlier test may have killed a proxy: clients use the live ones.
+    const endpoints = c.proxyEndpoints.filter((_, i) => c.proxies[i]!.alive).join(';');
+    const p = new Producer({ endpoints, topics: [topic] });
+    closers.push(() => p.shutdown({ timeoutMs: 2000 }));
+    await p.start({ timeoutMs: 30_000 });
+    const consumer = new SimpleConsumer({
+      endpoints,
+      consumerGroup: group,
+      subscriptions: { [topic]: '*' },
+      awaitDurationMs: 5000,
+    });
+    closers.push(() => consumer.shutdown({ timeoutMs: 2000 }));
+    await consumer.start({ timeoutMs: 30_000 });
+    for (let i = 0; i < 20; i++) await p.send({ topic, body: `l${i}` });
+    const lagOf = (want: (total: number, brokers: Set<string>) => boolean, what: string) =>
+      eventually(what, 60_000, async () => {
+        const l = await admin.lag(group, { topic });
+        return want(l.totalLag, new Set(l.queues.filter((q) => q.lag > 0).map((q) => q.brokerName)))
+          ? l
+          : undefined;
+      });
+    await lagOf((total, brokers) => total === 20 && brokers.size === 2, 'lag of 20 on both brokers');
+    const got = new Set<string>();
+    const end = Date.now() + 60_000;
+    while (got.size < 20 && Date.now() < end) {
+      for (const m of await consumer.receive(32, 20_000)) {
+        got.add(m.messageId);
+        await consumer.ack(m);
+      }
+    }
+    assert.equal(got.size, 20);
+    const zero = await lagOf((total) => total === 0, 'lag of 0');
+    assert.deepEqual([...new Set(zero.queues.map((q) => q.brokerName))].sort(), ['broker-a', 'broker-b']);
+
+    // SIGSTOP broker-b: its request times out; broker-a's succeeds, each reported.
+    const paused = c.masters[1]!;
+    paused.pause();
+    try {
+      const partial = await admin.createTopic(uniqueName('ca-p'), { queues: 1, timeoutMs: 20_000 });
+      const byName = new Map(partial.map((r) => [r.brokerName, r]));
+      assert.equal(byName.get('broker-a')?.ok, true, JSON.stringify(partial));
+      const b = byName.get('broker-b');
+      assert.ok(b && !b.ok, JSON.stringify(partial));
+      assert.equal(b.code, 'TIMEOUT', b.message);
+    } finally {
+      paused.resume();
+    }
   });
 });

@@ -56,6 +56,7 @@ describe('rocketmq-ts/testing public API', () => {
       'ClientSettingsSummary',
       'ClientTypeName',
       'ConsumerGroupOptions',
+      'InProcessAdmin',
       'InProcessBroker',
       'InProcessBrokerOptions',
       'InjectedFailure',
