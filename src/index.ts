@@ -24,6 +24,11 @@ export {
   type LitePushConsumerOptions,
   type SubscribeLiteOptions,
 } from './consumer/lite-push-consumer.js';
+export {
+  type LiteChangeInvisibleOptions,
+  LiteSimpleConsumer,
+  type LiteSimpleConsumerOptions,
+} from './consumer/lite-simple-consumer.js';
 export type { LiteCallOptions } from './consumer/lite-subscriptions.js';
 export type { LiteOffset } from './consumer/lite-validation.js';
 export type { AckResult } from './consumer/ack-all.js';

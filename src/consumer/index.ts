@@ -18,6 +18,11 @@ export {
   type LitePushConsumerOptions,
   type SubscribeLiteOptions,
 } from './lite-push-consumer.js';
+export {
+  type LiteChangeInvisibleOptions,
+  LiteSimpleConsumer,
+  type LiteSimpleConsumerOptions,
+} from './lite-simple-consumer.js';
 export type { LiteCallOptions } from './lite-subscriptions.js';
 export type { LiteOffset } from './lite-validation.js';
 export type {
