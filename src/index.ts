@@ -41,6 +41,7 @@ export {
 } from './consumer/simple-consumer.js';
 export { type ErrorCode, RocketMQError } from './errors.js';
 export {
+  type AddLiteTopicOptions,
   type ConsumeErrorAction,
   ConsumeErrorActions,
   type ConsumerConfig,

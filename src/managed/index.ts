@@ -106,7 +106,12 @@ export {
 } from './classifier.js';
 export type { ConsumerConfig, ConsumerDefinition, Handler, ProducerConfig } from './config.js';
 export { currentHandlerContext, type HandlerContext } from './context.js';
-export type { ConsumerHealth, ManagedConsumer, ManagedConsumerState } from './managed-consumer.js';
+export type {
+  AddLiteTopicOptions,
+  ConsumerHealth,
+  ManagedConsumer,
+  ManagedConsumerState,
+} from './managed-consumer.js';
 export type { ManagedProducer, SendCallback } from './managed-producer.js';
 export {
   type RegisterConsumerOptions,
