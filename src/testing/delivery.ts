@@ -16,7 +16,7 @@ import type { MessageFilter } from './filter.js';
 import type { LiteStart } from './lite-subscriptions.js';
 import { decodeReceiptHandle, encodeReceiptHandle, isReceiptHandleExpired } from './receipt-handle.js';
 import { BrokerStatusError } from './status.js';
-import type { MessageStore, StoredMessage, TopicState } from './store.js';
+import { type MessageStore, parentOfLiteQueue, type StoredMessage, type TopicState } from './store.js';
 
 /** Proxy auto-renew for `auto_renew=true` receives (push consumers). */
 export interface AutoRenewPolicy {
@@ -126,10 +126,10 @@ export class DeliveryEngine {
     return n;
   }
 
-  /** Drops every group's state of a topic (the topic was deleted). */
+  /** Drops every group's state of a topic and of its lite topics' queues (the topic was deleted). */
   forgetTopic(topic: string): void {
     for (const [key, sub] of this.#subs) {
-      if (sub.topic !== topic) continue;
+      if (sub.topic !== topic && parentOfLiteQueue(sub.topic) !== topic) continue;
       for (const r of [...sub.records.values()]) this.#finish(r);
       this.#subs.delete(key);
     }
