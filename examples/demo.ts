@@ -206,9 +206,7 @@ async function main(): Promise<void> {
   const duplicates = [...handled.values()].filter((n) => n > 1).length;
   const waiting = 30 - [...handled.keys()].filter((b) => b.startsWith('last batch')).length;
   say(`messages handled: ${handled.size}, handled twice: ${duplicates}`);
-  say(
-    `last batch: ${30 - waiting} finished by the drain, ${waiting} handed back to the broker for the next run`,
-  );
+  say(`last batch: ${30 - waiting} finished by the drain, ${waiting} handed back to the broker for the next run`);
   await t.close();
   say('done');
 }

@@ -112,8 +112,7 @@ export class TransactionLog {
     }
     if (resolution === TransactionResolution.COMMIT) {
       this.#resolve(key, tx);
-      if (this.#o.store.topic(topic) !== undefined)
-        for (const m of tx.messages) this.#o.store.append({ ...m, transactional: true });
+      if (this.#o.store.topic(topic) !== undefined) for (const m of tx.messages) this.#o.store.append({ ...m, transactional: true });
     } else if (resolution === TransactionResolution.ROLLBACK) {
       this.#resolve(key, tx);
     }

@@ -28,10 +28,7 @@ export interface RawClientOptions {
 }
 
 function dateTime(d = new Date()): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 }
 
 function pathOf(method: { name: string; parent: { typeName: string } }): string {

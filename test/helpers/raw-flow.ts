@@ -51,17 +51,12 @@ function ok(step: string, status: { code: number; message: string } | undefined)
 }
 
 export async function queryRoute(client: RawClient, topic: string): Promise<MessageQueue[]> {
-  const res = await client.unary(M.queryRoute, {
-    topic: { name: topic },
-    endpoints: accessPoint(client.endpoint),
-  });
+  const res = await client.unary(M.queryRoute, { topic: { name: topic }, endpoints: accessPoint(client.endpoint) });
   ok('QueryRoute', res.status);
   return res.messageQueues;
 }
 
-export type Role =
-  | { kind: 'producer'; topics: string[] }
-  | { kind: 'simple-consumer'; group: string; topic: string };
+export type Role = { kind: 'producer'; topics: string[] } | { kind: 'simple-consumer'; group: string; topic: string };
 
 /** Opens Telemetry, sends Settings first, waits for the server's Settings, then heartbeats. */
 export async function handshake(client: RawClient, role: Role) {
@@ -76,9 +71,7 @@ export async function handshake(client: RawClient, role: Role) {
           case: 'subscription' as const,
           value: {
             group: { name: role.group },
-            subscriptions: [
-              { topic: { name: role.topic }, expression: { type: FilterType.TAG, expression: '*' } },
-            ],
+            subscriptions: [{ topic: { name: role.topic }, expression: { type: FilterType.TAG, expression: '*' } }],
             longPollingTimeout: dur(5000),
           },
         };
@@ -178,12 +171,7 @@ export async function ackOne(client: RawClient, group: string, topic: string, m:
   const res = await client.unary(M.ackMessage, {
     group: { name: group },
     topic: { name: topic },
-    entries: [
-      {
-        messageId: m.systemProperties?.messageId ?? '',
-        receiptHandle: m.systemProperties?.receiptHandle ?? '',
-      },
-    ],
+    entries: [{ messageId: m.systemProperties?.messageId ?? '', receiptHandle: m.systemProperties?.receiptHandle ?? '' }],
   });
   ok('AckMessage', res.status);
   ok('AckMessage entry', res.entries[0]?.status);
