@@ -13,13 +13,15 @@
 import type { Credentials } from '../src/index.js';
 import { InProcessBroker, type InProcessBrokerOptions } from '../src/testing/index.js';
 
-export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY';
+export type TopicType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'LITE';
 
 export interface GroupOptions {
   /** An ordered (FIFO) group. */
   readonly fifo?: boolean;
   /** Deliveries before the dead-letter queue (real broker: `retryMaxTimes` = this − 1). */
   readonly maxDeliveryAttempts?: number;
+  /** A lite group bound to this LITE topic (RocketMQ 5.5). */
+  readonly liteBindTopic?: string;
 }
 
 /** Where an example runs. */
@@ -60,6 +62,7 @@ export async function openBroker(options: InProcessBrokerOptions = {}): Promise<
         b.createConsumerGroup(name, {
           ...(o.fifo === undefined ? {} : { fifo: o.fifo }),
           ...(o.maxDeliveryAttempts === undefined ? {} : { maxRetries: o.maxDeliveryAttempts - 1 }),
+          ...(o.liteBindTopic === undefined ? {} : { liteBindTopic: o.liteBindTopic }),
         }),
       close: () => b.stop(),
       [Symbol.asyncDispose]: () => b.stop(),

@@ -24,7 +24,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BrokerHandle } from '../testcontainers/index.js';
-import { EXAMPLES, exampleOutputProblem } from '../test/helpers/example-outputs.js';
+import { EXAMPLES, exampleOutputProblem, IN_PROCESS_ONLY } from '../test/helpers/example-outputs.js';
 import {
   installRuntime,
   RUNTIMES,
@@ -298,7 +298,9 @@ async function smoke(rts: readonly Installed[], broker: SmokeBroker): Promise<Ch
   for (const rt of rts) {
     tasks.push(() => aclSmoke(rt, broker));
     for (const name of names) tasks.push(() => example(rt, name, undefined));
-    for (const name of names) tasks.push(() => example(rt, name, broker));
+    for (const name of names) {
+      if (!IN_PROCESS_ONLY.has(name)) tasks.push(() => example(rt, name, broker));
+    }
   }
   return pool(JOBS, tasks);
 }

@@ -24,6 +24,11 @@ export {
   type LitePushConsumerOptions,
   type SubscribeLiteOptions,
 } from './consumer/lite-push-consumer.js';
+export {
+  type LiteChangeInvisibleOptions,
+  LiteSimpleConsumer,
+  type LiteSimpleConsumerOptions,
+} from './consumer/lite-simple-consumer.js';
 export type { LiteCallOptions } from './consumer/lite-subscriptions.js';
 export type { LiteOffset } from './consumer/lite-validation.js';
 export type { AckResult } from './consumer/ack-all.js';
@@ -36,6 +41,7 @@ export {
 } from './consumer/simple-consumer.js';
 export { type ErrorCode, RocketMQError } from './errors.js';
 export {
+  type AddLiteTopicOptions,
   type ConsumeErrorAction,
   ConsumeErrorActions,
   type ConsumerConfig,

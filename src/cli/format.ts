@@ -51,6 +51,7 @@ export function formatMessage(m: MessageView, index: number): string {
   if (m.tag !== undefined) parts.push(`tag=${m.tag}`);
   if (m.keys.length > 0) parts.push(`keys=${m.keys.join(',')}`);
   if (m.messageGroup !== undefined) parts.push(`group=${m.messageGroup}`);
+  if (m.liteTopic !== undefined) parts.push(`lite=${m.liteTopic}`);
   parts.push(`attempt=${m.deliveryAttempt}`, `born=${m.bornTimestamp.toISOString()}`);
   const props = Object.entries(m.properties);
   if (props.length > 0) parts.push(`properties=${props.map(([k, v]) => `${k}=${v}`).join(',')}`);
@@ -70,6 +71,7 @@ export function messageJson(m: MessageView): Record<string, unknown> {
     ...(m.tag === undefined ? {} : { tag: m.tag }),
     keys: m.keys,
     ...(m.messageGroup === undefined ? {} : { messageGroup: m.messageGroup }),
+    ...(m.liteTopic === undefined ? {} : { liteTopic: m.liteTopic }),
     properties: m.properties,
     deliveryAttempt: m.deliveryAttempt,
     bornTimestamp: m.bornTimestamp.toISOString(),

@@ -110,6 +110,48 @@ export interface SimpleConsumerShutdownOptions {
   timeoutMs?: number | undefined;
 }
 
+/**
+ * How a specialised consumer built on this one (the lite simple consumer) changes it.
+ * @internal
+ */
+export interface SimpleConsumerExtension {
+  readonly clientType?: 'simple-consumer' | 'lite-simple-consumer';
+  /** Called with the server's lite unsubscribe notice. */
+  readonly notifyUnsubscribeLite?: (liteTopic: string) => void;
+  /** Receives the client core and the change-invisible call that can carry the suspend flag. */
+  readonly attach?: (core: ClientCore, hooks: SimpleConsumerHooks) => void;
+}
+
+/** What {@link SimpleConsumerExtension.attach} hands over. @internal */
+export interface SimpleConsumerHooks {
+  /** {@link SimpleConsumer.changeInvisibleDuration}, with the suspend flag when `suspend`. */
+  changeInvisible(
+    view: MessageView,
+    durationMs: number,
+    options: ConsumerCallOptions,
+    suspend: boolean,
+  ): Promise<MessageView>;
+}
+
+/** The extension of the simple consumer being built by {@link createExtendedSimpleConsumer}. */
+let nextExtension: SimpleConsumerExtension | undefined;
+
+/**
+ * Builds a simple consumer changed by `extension` (the public constructor takes none).
+ * @internal
+ */
+export function createExtendedSimpleConsumer(
+  options: SimpleConsumerOptions,
+  extension: SimpleConsumerExtension,
+): SimpleConsumer {
+  nextExtension = extension;
+  try {
+    return new SimpleConsumer(options);
+  } finally {
+    nextExtension = undefined;
+  }
+}
+
 const DEFAULT_AWAIT_DURATION_MS = 30_000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 /** The Apache proxy's lower clamp of long polling (`grpcClientConsumerMinLongPollingTimeoutMillis`). */
@@ -157,6 +199,8 @@ export class SimpleConsumer {
    * point, `ILLEGAL_CONSUMER_GROUP`, `ILLEGAL_TOPIC`, `ILLEGAL_FILTER_EXPRESSION`.
    */
   constructor(options: SimpleConsumerOptions) {
+    const extension = nextExtension ?? {};
+    nextExtension = undefined;
     if (options === null || typeof options !== 'object') {
       throw new RocketMQError('SimpleConsumer options must be an object', 'INVALID_ARGUMENT');
     }
@@ -189,11 +233,22 @@ export class SimpleConsumer {
     this.#selector = new ReceiveQueueSelector(this.#random);
     this.#core = new ClientCore({
       ...consumerCoreOptions(options),
-      clientType: 'simple-consumer',
+      clientType: extension.clientType ?? 'simple-consumer',
       requestTimeoutMs,
       group: this.consumerGroup,
       subscriptions: toSubscriptionSpecs(this.#subscriptions),
       longPollingTimeoutMs: this.awaitDurationMs,
+      ...(extension.notifyUnsubscribeLite === undefined
+        ? {}
+        : {
+            handlers: {
+              notifyUnsubscribeLite: (command) => extension.notifyUnsubscribeLite?.(command.liteTopic),
+            },
+          }),
+    });
+    extension.attach?.(this.#core, {
+      changeInvisible: (view, durationMs, options, suspend) =>
+        this.#changeInvisible(view, durationMs, options, suspend),
     });
     this.#telemetry = new ClientTelemetry(
       {
@@ -427,9 +482,18 @@ export class SimpleConsumer {
     invisibleDurationMs: number,
     options: ConsumerCallOptions = {},
   ): Promise<MessageView> {
+    return this.#changeInvisible(view, invisibleDurationMs, options, false);
+  }
+
+  #changeInvisible(
+    view: MessageView,
+    invisibleDurationMs: number,
+    options: ConsumerCallOptions,
+    suspend: boolean,
+  ): Promise<MessageView> {
     try {
       const v = validateView(view);
-      const duration = validateInvisibleDuration(invisibleDurationMs, 0);
+      const duration = validateInvisibleDuration(invisibleDurationMs, suspend ? 1 : 0);
       const opts = validateCallOptions(options);
       const endpoints = this.#endpointsOf(v);
       this.#assertRunning();
@@ -440,7 +504,7 @@ export class SimpleConsumer {
         'active',
       );
       return this.#track((stop) =>
-        changeInvisibleCall(this.#core, endpoints, v, duration, withStop(opts, stop)).then(
+        changeInvisibleCall(this.#core, endpoints, v, duration, withStop(opts, stop), suspend).then(
           (receiptHandle) => {
             op.succeed();
             const next = new MessageView({ ...v, receiptHandle });

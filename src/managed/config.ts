@@ -8,6 +8,7 @@ import { RocketMQError } from '../errors.js';
 import type { MessageView } from '../model/message-view.js';
 import type { Logger } from '../observability/logger.js';
 import type { TlsConfig } from '../rpc/channel-pool.js';
+import { validateLiteTopic } from '../consumer/lite-validation.js';
 import { defaultErrorClassifier, type ErrorClassifier } from './classifier.js';
 import type { HandlerContext } from './context.js';
 import { checkTopicType, type ManagedTopicType } from './ensure.js';
@@ -47,6 +48,12 @@ export interface ConsumerConfig {
    * with it, and a FIFO topic's group is created FIFO. @defaultValue 'NORMAL'
    */
   topicType?: ManagedTopicType | undefined;
+  /**
+   * Lite topics to consume (RocketMQ 5.5): makes the job a lite job — `topic` is the LITE parent topic
+   * and `consumerGroup` a lite group bound to it; the job's `addLiteTopic` / `removeLiteTopic` change
+   * the set while it runs. Not with `tagExpression`. @defaultValue not a lite job
+   */
+  liteTopics?: readonly string[] | undefined;
 }
 
 /** A handler: resolves when the message is done; a throw goes to the error classifier. */
@@ -107,6 +114,8 @@ export interface ResolvedConsumerConfig {
   readonly maxLeaseExtensionMs: number | undefined;
   /** Declared message type of the topic. */
   readonly topicType: ManagedTopicType;
+  /** The lite topics of a lite job (checked names); `undefined` for an ordinary job. */
+  readonly liteTopics: readonly string[] | undefined;
 }
 
 function invalid(message: string): RocketMQError {
@@ -159,6 +168,10 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
   if (config.errorClassifier !== undefined && typeof config.errorClassifier !== 'function') {
     throw invalid('errorClassifier must be a function');
   }
+  const liteTopics = resolveLiteTopics(config.liteTopics);
+  if (liteTopics !== undefined && config.tagExpression !== undefined && config.tagExpression !== '') {
+    throw invalid('a lite job (liteTopics) takes no tagExpression');
+  }
   const invisible = config.invisibleDurationMs ?? 30_000;
   if (typeof invisible !== 'number' || !Number.isFinite(invisible) || invisible <= 0) {
     throw invalid(`invisibleDurationMs must be a positive number of ms, got ${String(invisible)}`);
@@ -180,5 +193,12 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     tls: config.tls,
     maxLeaseExtensionMs: config.maxLeaseExtensionMs,
     topicType: checkTopicType('topicType', config.topicType) ?? 'NORMAL',
+    liteTopics,
   });
+}
+
+function resolveLiteTopics(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw invalid('liteTopics must be an array of lite topic names');
+  return Object.freeze([...new Set(value.map((t) => validateLiteTopic(t)))]);
 }

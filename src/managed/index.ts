@@ -115,7 +115,12 @@ export type {
   ManagedTopicType,
 } from './ensure.js';
 export { currentHandlerContext, type HandlerContext } from './context.js';
-export type { ConsumerHealth, ManagedConsumer, ManagedConsumerState } from './managed-consumer.js';
+export type {
+  AddLiteTopicOptions,
+  ConsumerHealth,
+  ManagedConsumer,
+  ManagedConsumerState,
+} from './managed-consumer.js';
 export type { ManagedProducer, SendCallback } from './managed-producer.js';
 export {
   type RegisterConsumerOptions,

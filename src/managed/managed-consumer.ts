@@ -8,6 +8,10 @@
  * immediately and drains the messages in progress; switching on starts a new session. A failed start
  * is retried with backoff while the job is still wanted.
  *
+ * A lite job (`liteTopics` in its configuration) runs a {@link LitePushConsumer} instead, subscribed to
+ * the job's lite topics when its session starts; `addLiteTopic` / `removeLiteTopic` change the set at
+ * any time (at once on a running session, else at the next start).
+ *
  * ```
  * off ──wanted──► starting ──ok──► running ──unwanted──► stopping ──► off
  *  ▲                 │ fail                                              │
@@ -23,6 +27,9 @@ import type { Clock } from '../internal/clock.js';
 import type { Scheduler, TaskHandle } from '../internal/scheduler.js';
 import type { MessageView } from '../model/message-view.js';
 import type { Logger } from '../observability/logger.js';
+import { LitePushConsumer } from '../consumer/lite-push-consumer.js';
+import type { LiteCallOptions } from '../consumer/lite-subscriptions.js';
+import { type LiteOffset, validateLiteOffset, validateLiteTopic } from '../consumer/lite-validation.js';
 import { PushConsumer } from '../consumer/push-consumer.js';
 import type { ConsumeResult, PushConsumerOptions } from '../consumer/push-consumer-options.js';
 import { checkAction, type ConsumeErrorAction } from './classifier.js';
@@ -32,13 +39,22 @@ import { createHandlerContext, type HandlerContext, runWithHandlerContext } from
 /** Public names of a job's states. */
 export type ManagedConsumerState = 'off' | 'starting' | 'running' | 'backoff' | 'stopping' | 'closed';
 
+/** A session: a push consumer, or a lite push consumer for a lite job. */
+type Session = PushConsumer | LitePushConsumer;
+
 type JobState =
   | { readonly t: 'off' }
-  | { readonly t: 'starting'; readonly consumer: PushConsumer; readonly abort: AbortController }
-  | { readonly t: 'running'; readonly consumer: PushConsumer }
+  | { readonly t: 'starting'; readonly consumer: Session; readonly abort: AbortController }
+  | { readonly t: 'running'; readonly consumer: Session }
   | { readonly t: 'backoff'; readonly timer: TaskHandle }
-  | { readonly t: 'stopping'; readonly consumer: PushConsumer }
+  | { readonly t: 'stopping'; readonly consumer: Session }
   | { readonly t: 'closed' };
+
+/** Options of {@link ManagedConsumer.addLiteTopic}. */
+export interface AddLiteTopicOptions extends LiteCallOptions {
+  /** Where the lite subscription starts the first time it is made. @defaultValue the server's (LAST) */
+  readonly offset?: LiteOffset | undefined;
+}
 
 /** A health snapshot of one job. */
 export interface ConsumerHealth {
@@ -124,6 +140,8 @@ export class ManagedConsumer {
   #startFailures = 0;
   #lastMessageAt: number | undefined;
   #lastError: RocketMQError | undefined;
+  /** A lite job's lite topics → the offset of its first subscription (then `undefined`: resume). */
+  readonly #lite: Map<string, LiteOffset | undefined> | undefined;
 
   constructor(
     config: ResolvedConsumerConfig,
@@ -137,6 +155,64 @@ export class ManagedConsumer {
     this.#deps = deps;
     this.#stopTimeoutMs = deps.drainTimeoutMs;
     this.#logger = deps.logger;
+    this.#lite =
+      config.liteTopics === undefined ? undefined : new Map(config.liteTopics.map((t) => [t, undefined]));
+  }
+
+  /** A lite job's lite topics (a snapshot); empty for an ordinary job. */
+  get liteTopics(): ReadonlySet<string> {
+    return new Set(this.#lite?.keys() ?? []);
+  }
+
+  /**
+   * Adds a lite topic to a lite job: subscribed at once when a session runs (its refusal is thrown and
+   * the set stays as it was), else when the next session starts. A lite topic already there is left
+   * as it is.
+   *
+   * @throws RocketMQError `INVALID_STATE` for an ordinary job or a closed one; `ILLEGAL_LITE_TOPIC`,
+   * `ILLEGAL_OFFSET`; the running session's refusal (e.g. `LITE_SUBSCRIPTION_QUOTA_EXCEEDED`).
+   */
+  async addLiteTopic(liteTopic: string, options: AddLiteTopicOptions = {}): Promise<void> {
+    const lite = this.#liteSet();
+    const name = validateLiteTopic(liteTopic);
+    if (options.offset !== undefined) validateLiteOffset(options.offset);
+    if (lite.has(name)) return;
+    const s = this.#state;
+    if (s.t === 'running' && s.consumer instanceof LitePushConsumer) {
+      await s.consumer.subscribeLite(name, options);
+      lite.set(name, undefined);
+    } else {
+      lite.set(name, options.offset);
+    }
+    this.#logger.info('lite topic added', { jobName: this.jobName, liteTopic: name });
+  }
+
+  /**
+   * Removes a lite topic from a lite job (unsubscribed at once when a session runs). A lite topic not
+   * there is a no-op.
+   *
+   * @throws RocketMQError `INVALID_STATE` for an ordinary job or a closed one; `ILLEGAL_LITE_TOPIC`; the
+   * running session's refusal (the lite topic then stays).
+   */
+  async removeLiteTopic(liteTopic: string, options: LiteCallOptions = {}): Promise<void> {
+    const lite = this.#liteSet();
+    const name = validateLiteTopic(liteTopic, Number.MAX_SAFE_INTEGER);
+    if (!lite.has(name)) return;
+    const s = this.#state;
+    const session = s.t === 'running' || s.t === 'starting' ? s.consumer : undefined;
+    if (session instanceof LitePushConsumer && session.liteTopics.has(name)) {
+      await session.unsubscribeLite(name, options);
+    }
+    lite.delete(name);
+    this.#logger.info('lite topic removed', { jobName: this.jobName, liteTopic: name });
+  }
+
+  #liteSet(): Map<string, LiteOffset | undefined> {
+    if (this.#lite === undefined) {
+      throw new RocketMQError(`job ${this.jobName} is not a lite job (no liteTopics)`, 'INVALID_STATE');
+    }
+    if (this.#closed) throw new RocketMQError(`job ${this.jobName} is closed`, 'INVALID_STATE');
+    return this.#lite;
   }
 
   /** The job's unique name. */
@@ -267,6 +343,7 @@ export class ManagedConsumer {
     this.#state = { t: 'starting', consumer, abort };
     try {
       await consumer.start({ signal: abort.signal, timeoutMs: this.#deps.startTimeoutMs });
+      if (consumer instanceof LitePushConsumer) await this.#subscribeAll(consumer, abort.signal);
       this.#sessions++;
       this.#failures = 0;
       this.#state = { t: 'running', consumer };
@@ -301,21 +378,38 @@ export class ManagedConsumer {
     }
   }
 
-  async #stopSession(consumer: PushConsumer): Promise<void> {
+  /** Subscribes a new lite session to the job's lite topics (first subscriptions with their offset). */
+  async #subscribeAll(consumer: LitePushConsumer, signal: AbortSignal): Promise<void> {
+    const lite = this.#lite;
+    if (lite === undefined) return;
+    // Lite topics added or removed meanwhile are taken into account until the set is done.
+    const done = new Set<string>();
+    for (;;) {
+      const name = [...lite.keys()].find((n) => !done.has(n));
+      if (name === undefined) return;
+      done.add(name);
+      const offset = lite.get(name);
+      await consumer.subscribeLite(name, { signal, ...(offset === undefined ? {} : { offset }) });
+      if (lite.has(name)) lite.set(name, undefined);
+      else await consumer.unsubscribeLite(name, { signal });
+    }
+  }
+
+  async #stopSession(consumer: Session): Promise<void> {
     this.#state = { t: 'stopping', consumer };
     await consumer.shutdown({ timeoutMs: this.#stopTimeoutMs });
     this.#state = { t: 'off' };
     this.#logger.info('consumer session stopped', { jobName: this.jobName });
   }
 
-  #createConsumer(): PushConsumer {
+  #createConsumer(): Session {
     const c = this.config;
-    return new PushConsumer({
+    const { subscriptions: _ignored, ...consumerOptions } = this.#deps.consumerOptions ?? {};
+    const common = {
       logger: this.#logger,
-      ...this.#deps.consumerOptions,
+      ...consumerOptions,
       endpoints: c.endpoint,
       consumerGroup: c.consumerGroup,
-      subscriptions: { [c.topic]: c.tagExpression },
       credentials: c.credentials,
       namespace: c.namespace,
       tls: c.tls,
@@ -325,7 +419,21 @@ export class ManagedConsumer {
       invisibleDurationMs: c.invisibleDurationMs,
       maxLeaseExtensionMs: c.maxLeaseExtensionMs,
       fifoConsumeAccelerator: true,
-      listener: (message, delivery) => this.#consume(message, delivery),
+      listener: (message: MessageView, delivery: { signal: AbortSignal; attempt: number }) =>
+        this.#consume(message, delivery),
+    };
+    if (this.#lite === undefined)
+      return new PushConsumer({ ...common, subscriptions: { [c.topic]: c.tagExpression } });
+    return new LitePushConsumer({
+      ...common,
+      topic: c.topic,
+      onLiteUnsubscribed: (liteTopic) => {
+        this.#lite?.delete(liteTopic);
+        this.#logger.warn('the server unsubscribed a lite topic; removed from the job', {
+          jobName: this.jobName,
+          liteTopic,
+        });
+      },
     });
   }
 

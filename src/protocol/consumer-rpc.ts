@@ -93,7 +93,8 @@ export function ack(
 }
 
 /**
- * Changes the invisible duration of `view` at `endpoints`; returns the new receipt handle.
+ * Changes the invisible duration of `view` at `endpoints`; returns the new receipt handle. With
+ * `suspend` the request carries the suspend flag (lite groups: the attempt is not counted).
  *
  * @throws RocketMQError for transport failures and non-OK statuses.
  */
@@ -103,11 +104,13 @@ export function changeInvisibleDuration(
   view: MessageView,
   invisibleDurationMs: number,
   options: CallOptions = {},
+  suspend = false,
 ): Promise<string> {
+  const ref = receiptOf(core, view);
   return changeInvisibleDurationCall(
     core.rpc,
     endpoints,
-    receiptOf(core, view),
+    suspend ? { ...ref, suspend: true } : ref,
     invisibleDurationMs,
     options,
   );

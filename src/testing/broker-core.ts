@@ -9,6 +9,7 @@ import type { Scheduler } from '../internal/scheduler.js';
 import type { ConsumerGroups } from './consumer-groups.js';
 import type { DelayQueue } from './delay.js';
 import type { DeliveryEngine } from './delivery.js';
+import type { LiteRegistry } from './lite-subscriptions.js';
 import type { LongPollHub } from './long-poll.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { MessageStore } from './store.js';
@@ -27,6 +28,8 @@ export interface BrokerCore {
   readonly transactions: TransactionLog;
   readonly hub: TelemetryHub;
   readonly longPoll: LongPollHub;
+  /** Lite subscriptions of the clients. */
+  readonly lite: LiteRegistry;
   /** The bound address (valid once the server listens). */
   address(): { readonly host: string; readonly port: number };
   /** True once shutdown started. */

@@ -2,7 +2,7 @@
  * Wraps the RPC handlers into a grpc-js service implementation. Every call goes through the same steps:
  * count it, apply injected latency/hangs, injected failures, header checks (auth, client id), the handler,
  * then any injected malformation. Methods without a handler answer gRPC `UNIMPLEMENTED`, as the Apache
- * proxy does for PullMessage, UpdateOffset, GetOffset, QueryOffset and SyncLiteSubscription.
+ * proxy does for PullMessage, UpdateOffset, GetOffset and QueryOffset.
  *
  * @packageDocumentation
  */

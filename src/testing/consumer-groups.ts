@@ -48,6 +48,16 @@ export interface ConsumerGroupOptions {
    * @defaultValue customized 1s, 5s, 10s, 30s, 1m, 2m, 3m, 4m, 5m, 6m, 7m, 8m, 9m, 10m, 20m, 30m, 1h, 2h
    */
   readonly retryPolicy?: RetryPolicyConfig;
+  /**
+   * Makes the group a lite group bound to this LITE parent topic (the broker's `lite.bind.topic`):
+   * only lite consumers may use it, and only with that topic.
+   */
+  readonly liteBindTopic?: string;
+  /**
+   * Lite topics one client of this lite group may subscribe to (sent to clients in Settings).
+   * @defaultValue 2000
+   */
+  readonly liteClientQuota?: number;
 }
 
 /** A group's effective configuration. */
@@ -56,7 +66,14 @@ export interface ConsumerGroupConfig {
   readonly fifo: boolean;
   readonly maxDeliveryAttempts: number;
   readonly retryPolicy: RetryPolicyConfig;
+  /** The LITE parent topic of a lite group; `undefined` for an ordinary group. */
+  readonly liteBindTopic: string | undefined;
+  /** Lite topics per client (lite groups). */
+  readonly liteClientQuota: number;
 }
+
+/** Lite topics per client when the group does not say. */
+export const DEFAULT_LITE_CLIENT_QUOTA = 2000;
 
 const S = 1000;
 const M = 60 * S;
@@ -105,11 +122,20 @@ export class ConsumerGroups {
     if (retryPolicy.kind === 'customized' && retryPolicy.delaysMs.some((d) => !(d >= 0))) {
       throw new RangeError('retry delays must be non-negative numbers');
     }
+    const liteClientQuota = options.liteClientQuota ?? DEFAULT_LITE_CLIENT_QUOTA;
+    if (!Number.isInteger(liteClientQuota) || liteClientQuota < 0) {
+      throw new RangeError(`liteClientQuota must be an integer ≥ 0, got ${liteClientQuota}`);
+    }
+    if (options.liteBindTopic !== undefined && options.liteBindTopic === '') {
+      throw new RangeError('liteBindTopic must not be empty');
+    }
     const config: ConsumerGroupConfig = Object.freeze({
       name,
       fifo: options.fifo ?? false,
       maxDeliveryAttempts,
       retryPolicy,
+      liteBindTopic: options.liteBindTopic,
+      liteClientQuota,
     });
     this.#groups.set(name, config);
     return config;

@@ -13,9 +13,10 @@ import type { Clock } from '../internal/clock.js';
 import type { Scheduler, TaskHandle } from '../internal/scheduler.js';
 import { Code } from '../gen/apache/rocketmq/v2/definition_pb.js';
 import type { MessageFilter } from './filter.js';
+import type { LiteStart } from './lite-subscriptions.js';
 import { decodeReceiptHandle, encodeReceiptHandle, isReceiptHandleExpired } from './receipt-handle.js';
 import { BrokerStatusError } from './status.js';
-import type { MessageStore, StoredMessage, TopicState } from './store.js';
+import { type MessageStore, parentOfLiteQueue, type StoredMessage, type TopicState } from './store.js';
 
 /** Proxy auto-renew for `auto_renew=true` receives (push consumers). */
 export interface AutoRenewPolicy {
@@ -83,6 +84,8 @@ interface DeliveryRecord {
   attemptId: string | undefined;
   renew: { readonly clientId: string; readonly firstPopAt: number } | undefined;
   timer: TaskHandle | undefined;
+  /** A suspend is under way: its end does not count as a delivery attempt. */
+  suspended: boolean;
 }
 
 const recordKey = (m: StoredMessage): string => `${m.queueId}:${m.queueOffset}`;
@@ -123,10 +126,10 @@ export class DeliveryEngine {
     return n;
   }
 
-  /** Drops every group's state of a topic (the topic was deleted). */
+  /** Drops every group's state of a topic and of its lite topics' queues (the topic was deleted). */
   forgetTopic(topic: string): void {
     for (const [key, sub] of this.#subs) {
-      if (sub.topic !== topic) continue;
+      if (sub.topic !== topic && parentOfLiteQueue(sub.topic) !== topic) continue;
       for (const r of [...sub.records.values()]) this.#finish(r);
       this.#subs.delete(key);
     }
@@ -204,10 +207,17 @@ export class DeliveryEngine {
    *
    * @throws BrokerStatusError as {@link DeliveryEngine.ack}.
    */
-  changeInvisibleDuration(group: string, topic: string, handle: string, invisibleMs: number): string {
+  changeInvisibleDuration(
+    group: string,
+    topic: string,
+    handle: string,
+    invisibleMs: number,
+    suspend = false,
+  ): string {
     const r = this.#lookup(group, topic, handle);
     const now = this.#o.clock.now();
     r.renew = undefined;
+    r.suspended = suspend;
     r.visibleAt = now + invisibleMs;
     const next = this.#issueHandle(r, now, invisibleMs);
     if (invisibleMs <= 0 && this.#expire(r, now)) this.#o.onAvailable(topic);
@@ -236,6 +246,41 @@ export class DeliveryEngine {
       r.visibleAt = now + delayMs;
       this.#arm(r, now);
     }
+  }
+
+  /**
+   * Moves the group's position in the single-queue `topic` (a lite topic's queue) for a new lite
+   * subscription: `min` the beginning, `max` the end, `last` where the group is (the beginning when it
+   * never consumed there), an offset, the last `n` messages, or the first message stored at or after a
+   * time. Messages in flight stay as they are.
+   */
+  seek(group: string, topic: TopicState, start: LiteStart): void {
+    const sub = this.#subscription(group, topic);
+    const queue = topic.queues[0] ?? [];
+    const end = queue.length;
+    let to: number;
+    switch (start.kind) {
+      case 'last':
+        return;
+      case 'min':
+        to = 0;
+        break;
+      case 'max':
+        to = end;
+        break;
+      case 'offset':
+        to = start.value;
+        break;
+      case 'tail':
+        to = end - start.value;
+        break;
+      case 'timestamp': {
+        const i = queue.findIndex((m) => m.storeTimestampMs >= start.value);
+        to = i < 0 ? end : i;
+        break;
+      }
+    }
+    sub.cursors[0] = Math.min(Math.max(to, 0), end);
   }
 
   #subscription(group: string, topic: TopicState): Subscription {
@@ -309,6 +354,7 @@ export class DeliveryEngine {
         attemptId: undefined,
         renew: undefined,
         timer: undefined,
+        suspended: false,
       };
       this.#consider(r, req, now, out);
     }
@@ -392,7 +438,8 @@ export class DeliveryEngine {
   #expire(r: DeliveryRecord, now: number): boolean {
     if (r.state !== 'inflight' || r.visibleAt > now) return false;
     r.state = 'retry';
-    r.reconsumeTimes++;
+    if (!r.suspended) r.reconsumeTimes++;
+    r.suspended = false;
     if (r.handle !== undefined) this.#handles.delete(r.handle);
     r.handle = undefined;
     r.renew = undefined;

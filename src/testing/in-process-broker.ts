@@ -21,6 +21,7 @@ import { DelayQueue } from './delay.js';
 import { DeliveryEngine } from './delivery.js';
 import { InProcessAdmin } from './in-process-admin.js';
 import { type BrokerFaults, FaultInjector } from './faults.js';
+import { LiteRegistry } from './lite-subscriptions.js';
 import { LongPollHub } from './long-poll.js';
 import { toWireMessage } from './message-convert.js';
 import { type InProcessBrokerOptions, type ResolvedBrokerOptions, resolveOptions } from './options.js';
@@ -32,10 +33,11 @@ import {
   receiveMessage,
 } from './rpc-consumer.js';
 import { endTransaction, recallMessage, sendMessage } from './rpc-producer.js';
+import { syncLiteSubscription } from './rpc-lite.js';
 import { queryAssignment, queryRoute } from './rpc-route.js';
 import { createServiceDefinition } from './service-definition.js';
 import { type BrokerStats, RpcCounters } from './stats.js';
-import { MessageStore } from './store.js';
+import { MessageStore, parentOfLiteQueue } from './store.js';
 import { toSettingsSummary, toTelemetryCommand } from './telemetry-convert.js';
 import { TelemetryHub } from './telemetry-hub.js';
 import type { BrokerCommand, ClientSettingsSummary, TelemetryReply } from './telemetry-types.js';
@@ -107,14 +109,16 @@ export class InProcessBroker {
     const scheduler = new Scheduler({ timers: options.timers });
     const longPoll = new LongPollHub(scheduler);
     const hub = new TelemetryHub({ now: () => clock.now(), clientExpiryMs: options.clientExpiryMs });
-    const store = new MessageStore({ clock, onVisible: (topic) => longPoll.notify(topic) });
+    // Long polls wait on the topic a client receives from: a lite topic's queue wakes its parent's.
+    const wake = (topic: string): void => longPoll.notify(parentOfLiteQueue(topic) ?? topic);
+    const store = new MessageStore({ clock, onVisible: wake });
     const groups = new ConsumerGroups(options.defaultMaxDeliveryAttempts);
     const delivery = new DeliveryEngine({
       clock,
       scheduler,
       store,
       brokerName: options.brokerName,
-      onAvailable: (topic) => longPoll.notify(topic),
+      onAvailable: wake,
       isClientAlive: (id) => hub.isAlive(id),
       autoRenew: {
         invisibleMs: options.autoRenewInvisibleDurationMs,
@@ -164,6 +168,7 @@ export class InProcessBroker {
       transactions,
       hub,
       longPoll,
+      lite: new LiteRegistry(),
       address: () => ({ host: options.host, port: this.#port }),
       isClosed: () => this.#closed,
       peers: () => this.#peers,
@@ -199,6 +204,7 @@ export class InProcessBroker {
             AckMessage: (req) => ackMessage(core, req),
             ChangeInvisibleDuration: (req) => changeInvisibleDuration(core, req),
             ForwardMessageToDeadLetterQueue: (req) => forwardMessageToDeadLetterQueue(core, req),
+            SyncLiteSubscription: (req, ctx) => syncLiteSubscription(core, req, ctx),
           },
           receiveMessage: (req, ctx, out) => receiveMessage(core, req, ctx, out),
           telemetry: (frame, ctx, stream) => onTelemetryFrame(core, frame, ctx, stream),
@@ -346,6 +352,17 @@ export class InProcessBroker {
     signal?: AbortSignal,
   ): Promise<TelemetryReply> {
     return this.#core.hub.waitForReply(predicate, signal);
+  }
+
+  /**
+   * Drops `liteTopic` from every client of the lite `group` that subscribes to it and sends each the
+   * unsubscribe notice (telemetry NotifyUnsubscribeLiteCommand), as the broker does when it removes a
+   * lite subscription on its own. Returns the ids of the clients notified.
+   */
+  unsubscribeLite(group: string, liteTopic: string): string[] {
+    const clients = this.#core.lite.drop(group, liteTopic);
+    for (const id of clients) this.sendCommand(id, { type: 'notify-unsubscribe-lite', liteTopic });
+    return clients;
   }
 
   /** Counters: calls per RPC, stored / in-flight / acked / dead-lettered messages, open streams. */

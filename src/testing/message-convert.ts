@@ -78,14 +78,16 @@ export function toWireMessage(m: StoredMessage, info: DeliveryInfo): Message {
       ? MessageType.DELAY
       : m.messageGroup !== undefined
         ? MessageType.FIFO
-        : m.priority !== undefined
-          ? MessageType.PRIORITY
-          : MessageType.NORMAL;
+        : m.lite !== undefined
+          ? MessageType.LITE
+          : m.priority !== undefined
+            ? MessageType.PRIORITY
+            : MessageType.NORMAL;
   // Properties with empty values do not survive the broker's property encoding.
   const userProperties: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.userProperties)) if (k !== '' && v !== '') userProperties[k] = v;
   return create(MessageSchema, {
-    topic: { name: m.topic },
+    topic: { name: m.lite?.parent ?? m.topic },
     userProperties,
     body: m.body,
     systemProperties: {
@@ -109,6 +111,7 @@ export function toWireMessage(m: StoredMessage, info: DeliveryInfo): Message {
       traceContext: m.traceContext,
       deadLetterQueue: m.deadLetter,
       priority: m.priority,
+      liteTopic: m.lite?.liteTopic,
     },
   });
 }

@@ -22,6 +22,8 @@ import type { BrokerCore } from './broker-core.js';
 import { type CallContext, LANGUAGE_CODES } from './call-context.js';
 import { StreamStatusError } from './call-pipeline.js';
 import { compileFilter } from './filter.js';
+import { MAX_LITE_TOPIC_BYTES } from './lite-subscriptions.js';
+import { groupModeMismatch } from './rpc-lite.js';
 import { mergeSettings, type SettingsPolicy } from './settings.js';
 import { BrokerStatusError, okStatus, status } from './status.js';
 import { toTelemetryReply } from './telemetry-convert.js';
@@ -38,6 +40,7 @@ export function settingsPolicy(core: BrokerCore): SettingsPolicy {
     validateMessageType: o.validateMessageType,
     receiveBatchSize: o.receiveBatchSize,
     longPollingMaxMs: o.longPollingMaxMs,
+    maxLiteTopicSize: MAX_LITE_TOPIC_BYTES,
   };
 }
 
@@ -115,6 +118,11 @@ export function onTelemetryFrame(
       'there is no publishing or subscription data in settings',
     );
   }
+  const mismatch = groupModeMismatch(core, settings);
+  if (mismatch !== undefined) {
+    stream.write(create(TelemetryCommandSchema, { status: status(Code.BAD_REQUEST, mismatch) }));
+    return;
+  }
   core.hub.setSettings(ctx.clientId, settings);
   const merged = clientSettings(core, ctx.clientId)!;
   const reply = create(TelemetryCommandSchema, {
@@ -140,6 +148,8 @@ export function heartbeat(core: BrokerCore, req: HeartbeatRequest, ctx: CallCont
       break;
     case ClientType.PUSH_CONSUMER:
     case ClientType.SIMPLE_CONSUMER:
+    case ClientType.LITE_PUSH_CONSUMER:
+    case ClientType.LITE_SIMPLE_CONSUMER:
       validateGroupName(req.group?.name ?? '');
       checkLanguage(ctx);
       break;
@@ -171,6 +181,11 @@ export function notifyClientTermination(
     case ClientType.PUSH_CONSUMER:
     case ClientType.SIMPLE_CONSUMER:
       validateGroupName(req.group?.name ?? '');
+      break;
+    case ClientType.LITE_PUSH_CONSUMER:
+    case ClientType.LITE_SIMPLE_CONSUMER:
+      validateGroupName(req.group?.name ?? '');
+      core.lite.forget(ctx.clientId);
       break;
     default:
       return create(NotifyClientTerminationResponseSchema, {

@@ -31,6 +31,7 @@ import type { Delivered } from './delivery.js';
 import { compileFilter } from './filter.js';
 import { toWireMessage } from './message-convert.js';
 import { clientSettings } from './rpc-client.js';
+import { deliveryTopic, isLiteClient, popLite } from './rpc-lite.js';
 import { requireTopic } from './rpc-route.js';
 import { aggregateStatus, okStatus, status, statusOf } from './status.js';
 import { validateGroupName, validateInvisibleTime, validateTopicName } from './validation.js';
@@ -143,8 +144,12 @@ export async function receiveMessage(
     attemptId: req.attemptId,
   };
 
+  const rotation = { next: 0 };
+  const pop = isLiteClient(settings)
+    ? () => popLite(core, ctx.clientId, popRequest, rotation)
+    : () => core.delivery.pop(popRequest);
   const deadline = core.clock.now() + polling;
-  let delivered: Delivered[] = core.delivery.pop(popRequest);
+  let delivered: Delivered[] = pop();
   let signal = ctx.signal;
   let orphaned = false;
   while (delivered.length === 0) {
@@ -162,7 +167,7 @@ export async function receiveMessage(
     // A message becoming visible later (e.g. under fake time, when this continuation runs after the
     // clock moved past the deadline) is no concern of an orphaned pop that timed out.
     if (orphaned && outcome === 'timeout') return;
-    delivered = core.delivery.pop(popRequest);
+    delivered = pop();
     if (outcome === 'timeout') break;
   }
   if (out.closed && delivered.length > 0) {
@@ -207,7 +212,7 @@ export function ackMessage(core: BrokerCore, req: AckMessageRequest): AckMessage
   const entries = req.entries.map((e) => {
     let s: Status;
     try {
-      core.delivery.ack(group, topic, e.receiptHandle);
+      core.delivery.ack(group, deliveryTopic(topic, e.liteTopic), e.receiptHandle);
       s = okStatus();
     } catch (err) {
       s = statusOf(err);
@@ -234,7 +239,13 @@ export function changeInvisibleDuration(
   validateGroupName(group);
   const ms = req.invisibleDuration === undefined ? 0 : durationMs(req.invisibleDuration);
   validateInvisibleTime(ms, 0, core.options.maxInvisibleDurationMs);
-  const receiptHandle = core.delivery.changeInvisibleDuration(group, topic, req.receiptHandle, ms);
+  const receiptHandle = core.delivery.changeInvisibleDuration(
+    group,
+    deliveryTopic(topic, req.liteTopic),
+    req.receiptHandle,
+    ms,
+    req.suspend === true,
+  );
   return create(ChangeInvisibleDurationResponseSchema, { status: okStatus(), receiptHandle });
 }
 
@@ -247,6 +258,6 @@ export function forwardMessageToDeadLetterQueue(
   const group = req.group?.name ?? '';
   validateTopicName(topic);
   validateGroupName(group);
-  core.delivery.forwardToDeadLetterQueue(group, topic, req.receiptHandle);
+  core.delivery.forwardToDeadLetterQueue(group, deliveryTopic(topic, req.liteTopic), req.receiptHandle);
   return create(ForwardMessageToDeadLetterQueueResponseSchema, { status: okStatus() });
 }

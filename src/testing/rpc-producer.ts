@@ -22,8 +22,10 @@ import type { BrokerCore } from './broker-core.js';
 import type { CallContext } from './call-context.js';
 import { fifoQueueIndex } from './java-hash.js';
 import { recoveryDurationMs, toStoredMessage } from './message-convert.js';
+import { validateLiteTopicName } from './lite-subscriptions.js';
 import { requireTopic } from './rpc-route.js';
 import { BrokerStatusError, okStatus } from './status.js';
+import type { StoredMessage } from './store.js';
 import {
   DEFAULT_MESSAGE_LIMITS,
   deriveMessageType,
@@ -69,7 +71,15 @@ export function sendMessage(
     group !== undefined && group !== ''
       ? fifoQueueIndex(group, topic.queueCount)
       : core.store.nextQueue(topic);
-  const stored = req.messages.map((m) => {
+  const stored = req.messages.map((m): StoredMessage => {
+    const lite = m.systemProperties?.liteTopic;
+    if (topic.type === 'LITE' && lite !== undefined && lite !== '') {
+      validateLiteTopicName(lite);
+      // Each lite topic has its own queue under the parent topic.
+      const queue = core.store.liteQueue(name, lite);
+      const s = toStoredMessage(m, queue.name, ctx.peer, now);
+      return { ...s, queueId: 0, lite: { parent: name, liteTopic: lite } };
+    }
     const s = toStoredMessage(m, name, ctx.peer, now);
     s.queueId = queueId;
     return s;

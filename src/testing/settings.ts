@@ -33,6 +33,8 @@ export interface SettingsPolicy {
   readonly receiveBatchSize: number;
   /** `subscription.long_polling_timeout` (20 s). */
   readonly longPollingMaxMs: number;
+  /** `subscription.max_lite_topic_size` for lite groups (64). */
+  readonly maxLiteTopicSize: number;
 }
 
 /**
@@ -62,6 +64,10 @@ export function mergeSettings(raw: Settings, policy: SettingsPolicy, groups: Con
     sub.receiveBatchSize = policy.receiveBatchSize;
     sub.longPollingTimeout = durationFromMs(policy.longPollingMaxMs);
     sub.fifo = group.fifo;
+    if (group.liteBindTopic !== undefined) {
+      sub.liteSubscriptionQuota = group.liteClientQuota;
+      sub.maxLiteTopicSize = policy.maxLiteTopicSize;
+    }
     merged.backoffPolicy = retryPolicyProto(group);
   }
   merged.metric = create(MetricSchema, { on: false });

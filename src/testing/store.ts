@@ -30,6 +30,8 @@ export interface StoredMessage {
   readonly transactional?: boolean;
   /** Set on messages in a dead-letter topic. */
   readonly deadLetter?: { readonly topic: string; readonly messageId: string };
+  /** Set on LITE messages: the parent topic and the lite topic whose own queue holds the message. */
+  readonly lite?: { readonly parent: string; readonly liteTopic: string };
   queueId: number;
   queueOffset: number;
   storeTimestampMs: number;
@@ -57,6 +59,22 @@ export interface MessageStoreOptions {
 /** Prefix of dead-letter topics (`%DLQ%<group>`). */
 export const DLQ_TOPIC_PREFIX = '%DLQ%';
 
+/** Prefix of the internal names of lite topics' queues (`%LITE%/<parent>/<liteTopic>`). */
+const LITE_QUEUE_PREFIX = '%LITE%/';
+
+/** The internal name of a lite topic's queue ('/' appears in neither topic nor lite topic names). */
+export function liteQueueName(parent: string, liteTopic: string): string {
+  return `${LITE_QUEUE_PREFIX}${parent}/${liteTopic}`;
+}
+
+/** The parent topic of an internal lite queue name, or `undefined` for any other topic name. */
+export function parentOfLiteQueue(name: string): string | undefined {
+  if (!name.startsWith(LITE_QUEUE_PREFIX)) return undefined;
+  const rest = name.slice(LITE_QUEUE_PREFIX.length);
+  const slash = rest.indexOf('/');
+  return slash < 0 ? undefined : rest.slice(0, slash);
+}
+
 /** The topic types a topic can be created with. */
 const TOPIC_TYPES: ReadonlySet<TopicMessageType> = new Set<TopicMessageType>([
   'NORMAL',
@@ -65,6 +83,7 @@ const TOPIC_TYPES: ReadonlySet<TopicMessageType> = new Set<TopicMessageType>([
   'TRANSACTION',
   'PRIORITY',
   'MIXED',
+  'LITE',
 ]);
 
 /** In-memory topics and queues. */
@@ -109,9 +128,25 @@ export class MessageStore {
     return topic;
   }
 
-  /** Removes a topic and its messages. Returns false when it did not exist. */
+  /** Removes a topic and its messages (a LITE topic with its lite queues). Returns false when it did not exist. */
   deleteTopic(name: string): boolean {
+    for (const t of [...this.#topics.keys()]) {
+      if (parentOfLiteQueue(t) === name) this.#topics.delete(t);
+    }
     return this.#topics.delete(name);
+  }
+
+  /**
+   * The own queue of `liteTopic` under the LITE topic `parent` (created on first use: one queue, kept
+   * apart from the parent's queues, as the broker keeps each lite topic in its own light queue).
+   */
+  liteQueue(parent: string, liteTopic: string): TopicState {
+    const name = liteQueueName(parent, liteTopic);
+    const existing = this.#topics.get(name);
+    if (existing !== undefined) return existing;
+    const topic: TopicState = { name, type: 'LITE', queueCount: 1, queues: [[]] };
+    this.#topics.set(name, topic);
+    return topic;
   }
 
   /** The topic, or `undefined`. */
@@ -160,8 +195,9 @@ export class MessageStore {
   appendDeadLetter(group: string, message: StoredMessage): StoredMessage {
     const name = `${DLQ_TOPIC_PREFIX}${group}`;
     const topic = this.#topics.get(name) ?? this.createTopic(name, 'NORMAL', 1);
+    const { lite: _lite, ...rest } = message;
     return this.append({
-      ...message,
+      ...rest,
       topic: topic.name,
       deadLetter: message.deadLetter ?? { topic: message.topic, messageId: message.messageId },
       queueId: 0,

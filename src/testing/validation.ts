@@ -15,7 +15,7 @@ import { hasControlChars as hasControlCharacter, isBlank, utf8Length } from '../
 import { BrokerStatusError } from './status.js';
 
 /** Message types a topic can be created with (`MIXED` accepts NORMAL, FIFO, DELAY and TRANSACTION). */
-export type TopicMessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED';
+export type TopicMessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'PRIORITY' | 'MIXED' | 'LITE';
 
 /** Message type of one message as the proxy derives it from its properties. */
 export type DerivedMessageType = Exclude<TopicMessageType, 'MIXED'>;
@@ -23,8 +23,6 @@ export type DerivedMessageType = Exclude<TopicMessageType, 'MIXED'>;
 const TOPIC_MAX_LENGTH = 127;
 const GROUP_MAX_LENGTH = 120;
 const NAME_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
-
-
 
 /** `Validators.checkTopic` + system-topic check → `ILLEGAL_TOPIC`. */
 export function validateTopicName(name: string): void {
@@ -243,13 +241,14 @@ export function deriveMessageType(message: Message): DerivedMessageType {
   if (sys.messageType === MessageType.TRANSACTION) return 'TRANSACTION';
   if (sys.deliveryTimestamp !== undefined) return 'DELAY';
   if ((sys.messageGroup ?? '') !== '') return 'FIFO';
+  if ((sys.liteTopic ?? '') !== '') return 'LITE';
   if (sys.priority !== undefined) return 'PRIORITY';
   return 'NORMAL';
 }
 
 /** `DefaultTopicMessageTypeValidator.validate` → `MESSAGE_PROPERTY_CONFLICT_WITH_TYPE`. */
 export function validateTopicMessageType(topicType: TopicMessageType, actual: DerivedMessageType): void {
-  const mixedOk = topicType === 'MIXED' && actual !== 'PRIORITY';
+  const mixedOk = topicType === 'MIXED' && actual !== 'PRIORITY' && actual !== 'LITE';
   if (actual !== topicType && !mixedOk) {
     throw new BrokerStatusError(
       Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
@@ -273,5 +272,7 @@ export function acceptedMessageTypes(topicType: TopicMessageType): MessageType[]
       return [MessageType.PRIORITY];
     case 'MIXED':
       return [MessageType.NORMAL, MessageType.FIFO, MessageType.DELAY, MessageType.TRANSACTION];
+    case 'LITE':
+      return [MessageType.LITE];
   }
 }

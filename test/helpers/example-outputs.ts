@@ -89,6 +89,16 @@ export const EXAMPLES: Record<string, readonly RegExp[]> = {
     /ok: waitStop\(\) returned with every job and producer closed/,
     /ok: payments: 6 handled, 1 acked by the classifier, 1 retried later/,
   ],
+  'lite-push-consumer': [
+    /subscribed to alice, carol \(quota \d+ per client\)/,
+    /ok: 'min' replayed alice's earlier message/,
+    /ok: carol's message arrived/,
+    /ok: nothing from bob, who is not subscribed/,
+    /ok: every message named its lite topic/,
+    /ok: the suspended message came back after 1000 ms, not before/,
+    /ok: after unsubscribeLite nothing more came from carol/,
+    /ok: shutdown\(\) stopped the consumer/,
+  ],
   otel: [
     /└─ send \S+ \[PRODUCER\]/,
     /└─ process \S+ \[CONSUMER\] .* → link to "receive /,
@@ -100,6 +110,14 @@ export const EXAMPLES: Record<string, readonly RegExp[]> = {
     /ok: messaging.process.duration recorded the listener call/,
   ],
 };
+
+/**
+ * Examples the runtimes smoke (scripts/runtimes.ts) runs on the in-process broker only: its real broker
+ * is the default release with authentication, which has no lite topics (they need 5.5 with
+ * `enableLmq`/`enableMultiDispatch` and a cluster-mode proxy; test/integration/lite.test.ts proves the
+ * lite consumer there).
+ */
+export const IN_PROCESS_ONLY: ReadonlySet<string> = new Set(['lite-push-consumer']);
 
 /** Checks one example run's output; returns what is wrong, or undefined when it passed. */
 export function exampleOutputProblem(name: string, out: string, broker: RegExp): string | undefined {

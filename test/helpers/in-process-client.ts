@@ -68,6 +68,8 @@ export interface MessageSpec {
   type?: MessageType;
   id?: string;
   priority?: number;
+  /** Makes the message LITE, published to this lite topic under `topic`. */
+  liteTopic?: string;
 }
 
 /** Builds a wire message like an SDK would (type derived from the spec unless given). */
@@ -80,7 +82,9 @@ export function message(spec: MessageSpec): Message {
         ? MessageType.DELAY
         : spec.priority !== undefined
           ? MessageType.PRIORITY
-          : MessageType.NORMAL);
+          : spec.liteTopic !== undefined
+            ? MessageType.LITE
+            : MessageType.NORMAL);
   const body = spec.body ?? 'hello';
   return create(MessageSchema, {
     topic: { name: spec.topic },
@@ -96,6 +100,7 @@ export function message(spec: MessageSpec): Message {
       messageGroup: spec.group,
       deliveryTimestamp: spec.deliveryAtMs === undefined ? undefined : timestampFromMs(spec.deliveryAtMs),
       priority: spec.priority,
+      liteTopic: spec.liteTopic,
     },
   });
 }

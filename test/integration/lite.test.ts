@@ -4,13 +4,15 @@
  * topics while running, one message each, every message delivered once; MAX skips a lite topic's
  * backlog, MIN replays it and LAST resumes from the group's position; a suspend brings the message
  * back after the asked time; the server's quota (a group attribute) is enforced before sending; the server's
- * own refusals come back typed; `{ suspendMs }` on a plain PushConsumer is an ordinary retry.
+ * own refusals come back typed; `{ suspendMs }` on a plain PushConsumer is an ordinary retry; the
+ * proxy refuses a LiteSimpleConsumer (its server side is not in 5.5.0).
  *
  * Figures (subscribe/unsubscribe rate, end-to-end latency) are printed as test diagnostics.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { LitePushConsumer, type LitePushConsumerOptions } from '../../src/consumer/lite-push-consumer.js';
+import { LiteSimpleConsumer } from '../../src/consumer/lite-simple-consumer.js';
 import { PushConsumer } from '../../src/consumer/push-consumer.js';
 import { RocketMQError } from '../../src/errors.js';
 import type { MessageView } from '../../src/model/message-view.js';
@@ -245,6 +247,29 @@ describe('lite topics on a real RocketMQ 5.5.0', { concurrency: true }, () => {
     assert.ok(err instanceof RocketMQError, 'start refused');
     assert.equal(err.code, 'BAD_REQUEST');
     assert.match(err.message, /cannot use LITE mode/);
+  });
+
+  test('LiteSimpleConsumer: the 5.5.0 proxy refuses LITE_SIMPLE_CONSUMER settings (so it is proven on the in-process broker)', async (t: TestContext) => {
+    if (!broker) return t.skip(skipReason);
+    const { topic, group } = await liteSetup();
+    const c = new LiteSimpleConsumer({
+      endpoints: broker.endpoint,
+      topic,
+      consumerGroup: group,
+      // The refusal is retried until the settings timeout, which follows the request timeout.
+      requestTimeoutMs: 5_000,
+    });
+    closers.push(() => c.shutdown({ timeoutMs: 5_000 }));
+    const err = await c.start({ timeoutMs: 60_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Measured on 5.5.0: the proxy ends every Telemetry stream with gRPC INTERNAL "process client
+    // telemetryCommand failed. Client type is not consumer, type: LITE_SIMPLE_CONSUMER", so no settings
+    // ever come back and start() fails with SETTINGS_TIMEOUT carrying that last error.
+    assert.ok(err instanceof RocketMQError, 'start refused');
+    assert.equal(err.code, 'SETTINGS_TIMEOUT');
+    assert.match(err.message, /Client type is not consumer, type: LITE_SIMPLE_CONSUMER/);
   });
 
   test('{ suspendMs } on a plain PushConsumer is a retry: redelivered with the next attempt', async (t: TestContext) => {

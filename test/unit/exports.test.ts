@@ -9,6 +9,7 @@ test('the package entry exports exactly the curated runtime symbols', () => {
     'ConsumeErrorActions',
     'FilterExpression',
     'LitePushConsumer',
+    'LiteSimpleConsumer',
     'MessageView',
     'NonRetryableError',
     'Producer',

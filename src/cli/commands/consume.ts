@@ -1,13 +1,15 @@
 /**
  * `rocketmq-ts consume <topic> --group <group>`: receives messages with a SimpleConsumer, prints each
- * one and acknowledges it, until `--count` messages came, `--wait` passed, or Ctrl-C.
+ * one and acknowledges it, until `--count` messages came, `--wait` passed, or Ctrl-C. With `--lite`,
+ * lite topics of a LITE topic (see `consume-lite.ts`).
  *
  * @packageDocumentation
  */
 
 import { FilterExpression, type MessageView, RocketMQError, SimpleConsumer } from '../../index.js';
-import { type Command, type CommandContext, flag, stringValue } from '../command.js';
+import { type Command, type CommandContext, flag, stringValue, stringValues } from '../command.js';
 import { EXIT } from '../exit.js';
+import { consumeLite, parseLiteOffset } from './consume-lite.js';
 import { formatMessage, messageJson } from '../format.js';
 import {
   CONNECTION_HELP,
@@ -54,11 +56,17 @@ Consuming:
       --no-ack                 print only; messages are delivered again after --invisible
       --json                   print messages as JSON lines
 
+Lite topics (RocketMQ 5.5; <topic> is a LITE topic, <group> a lite group bound to it):
+      --lite <liteTopic>       consume this lite topic (repeatable); not with --tag, --sql,
+                               --invisible or --no-ack
+      --lite-offset <where>    where a new lite subscription starts: last (default), min or max
+
 ${CONNECTION_HELP}
 
 Examples:
   rocketmq-ts consume orders --group billing --count 10
-  rocketmq-ts consume orders -g billing --tag created --wait 1m --json`,
+  rocketmq-ts consume orders -g billing --tag created --wait 1m --json
+  rocketmq-ts consume chat -g chat-workers --lite session-42 --lite-offset min -n 1`,
   options: {
     ...CONNECTION_OPTIONS,
     group: { type: 'string', short: 'g' },
@@ -69,6 +77,8 @@ Examples:
     invisible: { type: 'string' },
     'no-ack': { type: 'boolean' },
     json: { type: 'boolean' },
+    lite: { type: 'string', multiple: true },
+    'lite-offset': { type: 'string' },
   },
   async run(ctx) {
     const { io, values, positionals, errorContext } = ctx;
@@ -82,6 +92,27 @@ Examples:
     const count = countText === undefined ? undefined : parseCount(countText, '--count');
     const waitText = stringValue(values, 'wait');
     const waitMs = waitText === undefined ? undefined : parseDuration(waitText, '--wait');
+    const liteTopics = stringValues(values, 'lite');
+    if (liteTopics.length > 0) {
+      for (const o of ['tag', 'sql', 'invisible', 'no-ack']) {
+        if (values[o] !== undefined) throw usageError(`--${o} does not go with --lite`);
+      }
+      const conn = resolveConnection(values as ConnectionValues, io);
+      errorContext.endpoint = conn.endpoints;
+      errorContext.authenticated = conn.authenticated;
+      return consumeLite(ctx, {
+        topic,
+        group,
+        liteTopics,
+        offset: parseLiteOffset(stringValue(values, 'lite-offset')),
+        count,
+        waitMs,
+        waitText,
+        json: flag(values, 'json'),
+        conn,
+      });
+    }
+    if (values['lite-offset'] !== undefined) throw usageError('--lite-offset needs --lite');
     const invisibleMs = parseDuration(stringValue(values, 'invisible') ?? '30s', '--invisible');
     const ack = !flag(values, 'no-ack');
     const json = flag(values, 'json');

@@ -46,6 +46,7 @@ Message:
       --property <key=value>   user property (repeatable)
       --message-group <group>  message group (FIFO topics)
       --delay <dur>            deliver after this delay (DELAY topics), e.g. 30s or 5m
+      --lite-topic <name>      publish to this lite topic of <topic> (LITE topics, RocketMQ 5.5)
       --count <n>              send the message n times (default 1)
       --json                   print receipts as JSON lines
 
@@ -53,7 +54,8 @@ ${CONNECTION_HELP}
 
 Examples:
   rocketmq-ts send orders 'hello' --tag created --keys order-1 -e 127.0.0.1:8081
-  rocketmq-ts send orders --file order.json --delay 10s`,
+  rocketmq-ts send orders --file order.json --delay 10s
+  rocketmq-ts send chat 'hi' --lite-topic session-42`,
   options: {
     ...CONNECTION_OPTIONS,
     file: { type: 'string' },
@@ -62,6 +64,7 @@ Examples:
     property: { type: 'string', multiple: true },
     'message-group': { type: 'string' },
     delay: { type: 'string' },
+    'lite-topic': { type: 'string' },
     count: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -80,6 +83,7 @@ Examples:
     const delay = stringValue(values, 'delay');
     const tag = stringValue(values, 'tag');
     const messageGroup = stringValue(values, 'message-group');
+    const liteTopic = stringValue(values, 'lite-topic');
     const keys = splitList(stringValues(values, 'keys'));
     const properties = parseProperties(stringValues(values, 'property'));
     const conn = resolveConnection(values as ConnectionValues, io);
@@ -93,6 +97,7 @@ Examples:
       ...(keys.length === 0 ? {} : { keys }),
       ...(Object.keys(properties).length === 0 ? {} : { properties }),
       ...(messageGroup === undefined ? {} : { messageGroup }),
+      ...(liteTopic === undefined ? {} : { liteTopic }),
       ...(delay === undefined ? {} : { delayMs: parseDuration(delay, '--delay') }),
     };
     const json = flag(values, 'json');

@@ -270,4 +270,49 @@ describe('rocketmq-ts CLI against the in-process broker', { concurrency: 2 }, ()
     );
     assert.equal(io.timers.pending, 0);
   });
+
+  test('lite topics: send --lite-topic, then consume --lite prints only that lite topic and acknowledges it (in-process)', async (t) => {
+    const own = await InProcessBroker.start();
+    t.after(() => own.shutdown());
+    own.createTopic('chat', { type: 'LITE' });
+    own.createConsumerGroup('g-chat', { liteBindTopic: 'chat' });
+    const ownEnv = { ROCKETMQ_ENDPOINT: own.endpoint };
+    for (const [lite, body] of [
+      ['other', 'not for us'],
+      ['s42', 'hello lite'],
+    ] as const) {
+      const io = fakeIo(ownEnv);
+      assert.equal(await runCli(['send', 'chat', body, '--lite-topic', lite], io), 0, io.err.join(''));
+      assert.match(io.out.join(''), /^sent \S+ to chat /);
+    }
+    const io = fakeIo(ownEnv);
+    const code = await runCli(
+      ['consume', 'chat', '-g', 'g-chat', '--lite', 's42', '--lite-offset', 'min', '-n', '1', '--json'],
+      io,
+    );
+    assert.equal(code, 0, io.err.join(''));
+    const lines = io.out.join('').trim().split('\n');
+    assert.equal(lines.length, 1, io.out.join(''));
+    const m = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(m.topic, 'chat');
+    assert.equal(m.liteTopic, 's42');
+    assert.equal(m.body, 'hello lite');
+    assert.match(io.err.join(''), /consuming chat lite s42 as g-chat, 1 message/);
+    assert.match(io.err.join(''), /received 1 message\n$/);
+    assert.equal(own.stats().acked, 1, 'acknowledged before the consumer shut down');
+    assert.equal(io.timers.pending, 0);
+  });
+
+  test('consume --lite: options that do not go with it are usage errors (exit 2)', async () => {
+    for (const [args, re] of [
+      [['--lite', 's', '--tag', 'x'], /--tag does not go with --lite/],
+      [['--lite', 's', '--no-ack'], /--no-ack does not go with --lite/],
+      [['--lite-offset', 'min'], /--lite-offset needs --lite/],
+      [['--lite', 's', '--lite-offset', 'first'], /--lite-offset must be last, min or max, got "first"/],
+    ] as const) {
+      const io = fakeIo({ ROCKETMQ_ENDPOINT: broker.endpoint });
+      assert.equal(await runCli(['consume', 'chat', '-g', 'g', ...args], io), 2, args.join(' '));
+      assert.match(io.err.join(''), re);
+    }
+  });
 });

@@ -289,14 +289,13 @@ describe('Heartbeat / NotifyClientTermination', () => {
 });
 
 describe('RPCs the proxy does not implement', () => {
-  test('UpdateOffset, GetOffset, QueryOffset, SyncLiteSubscription → gRPC UNIMPLEMENTED', async (t) => {
+  test('UpdateOffset, GetOffset, QueryOffset → gRPC UNIMPLEMENTED', async (t) => {
     const { client, broker } = await startBroker(t);
     const c = client();
     for (const method of [
       MessagingService.method.updateOffset,
       MessagingService.method.getOffset,
       MessagingService.method.queryOffset,
-      MessagingService.method.syncLiteSubscription,
     ]) {
       await assert.rejects(
         c.unary(method as typeof MessagingService.method.getOffset, {}),
