@@ -425,6 +425,26 @@ describe('a cluster: two masters behind two cluster-mode proxies', () => {
     t.diagnostic(
       `setup ${setupMs} ms; kill at +${killedAt - testStart} ms; drain ${Date.now() - drainStart} ms (quiet window ${quietMs} ms)`,
     );
+    const lost = ledger.report().lost;
+    if (lost.length > 0) {
+      // Evidence for a failure: whether the lost messages are stored, and where the group stands.
+      const admin = new Admin({ namesrv: cluster.namesrv });
+      await admin.start();
+      try {
+        const lag = await admin.lag(group, { topic });
+        t.diagnostic(
+          `lag per queue: ${lag.queues.map((q) => `${q.brokerName}/${q.queueId} ${q.consumerOffset}/${q.brokerOffset}`).join(', ')}`,
+        );
+        for (const key of lost.slice(0, 3)) {
+          const found = await admin.findMessages(topic, key);
+          t.diagnostic(
+            `${key}: stored ${found.map((m) => `${m.storeHost} q${m.queueId}@${m.queueOffset}`).join(', ') || 'nowhere'}`,
+          );
+        }
+      } finally {
+        await admin.shutdown();
+      }
+    }
     ledger.assertHolds({ maxRedeliveries: 20, log: (l) => t.diagnostic(l) });
     assert.ok(ledger.deliveriesOf(txKey).length > 0, 'the committed transaction message consumed');
   });
