@@ -87,6 +87,7 @@ export {
   type PinoLike,
   pinoLikeLogger,
 } from './observability/logger.js';
+export type { BatchingOptions } from './producer/batching-options.js';
 export type {
   CallOptions,
   ProducerOptions,

@@ -1,7 +1,8 @@
 /**
  * Producer auto-batching against the in-process broker on manual time: the linger fires by the clock,
  * size bounds send at once, each caller gets its own receipt or error, aborts before the flush send
- * nothing, shutdown flushes, destroy rejects, interceptors see each message once, other types bypass.
+ * nothing, shutdown flushes, destroy rejects, interceptors and OTel spans see each message once, FIFO
+ * and delay messages bypass.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import { Producer, type ProducerOptions } from '../../../src/producer/index.js';
 import type { HookContext, HookOutcome } from '../../../src/protocol/interceptors.js';
 import { InProcessBroker, ManualTime } from '../../../src/testing/index.js';
 import { drive, settleIo } from '../../helpers/fake-time.js';
+import { installOtel } from '../../helpers/otel.js';
 
 let counter = 0;
 const uniqueTopic = (prefix: string): string => `${prefix}-${process.pid}-${++counter}`;
@@ -99,7 +101,6 @@ describe('Producer auto-batching (in-process broker, manual time)', () => {
       [0n, 1n, 2n],
       'offsets derived as first + index',
     );
-    assert.equal(time.pending > 0, true, 'the producer keeps its periodic tasks');
   });
 
   test('size bounds: maxMessages and maxBytes send without waiting for the linger', async () => {
@@ -234,12 +235,37 @@ describe('Producer auto-batching (in-process broker, manual time)', () => {
     );
   });
 
-  test('FIFO, delay and transactional messages bypass the batcher', async () => {
+  test('OTel: one publish span per batched message, with its own id and the shared retry as its event', async () => {
+    const otel = installOtel();
+    try {
+      const topic = uniqueTopic('otel');
+      const p = await make(topic);
+      broker.faults.failNext('SendMessage', 1, { code: 50001 });
+      const calls = [0, 1, 2].map((i) => settled(p.send({ topic, body: `o${i}` })));
+      await drive(time, () => calls.every((c) => c.done), 'the batch answered', { stepMs: 25 });
+      const receipts = await Promise.all(calls.map((c) => c.promise));
+      const spans = otel.named(`send ${topic}`);
+      assert.equal(spans.length, 3, 'one span per message');
+      assert.deepEqual(
+        spans.map((s) => s.attributes['messaging.message.id']).sort(),
+        receipts.map((r) => r.messageId).sort(),
+      );
+      for (const s of spans) {
+        assert.equal(s.attributes['messaging.rocketmq.send.attempts'], 2);
+        assert.deepEqual(
+          s.events.map((e) => e.name),
+          ['send attempt failed'],
+        );
+      }
+      assert.equal(sends(), 2, 'the batch retried as one request');
+    } finally {
+      await otel.uninstall();
+    }
+  });
+
+  test('FIFO and delay messages bypass the batcher', async () => {
     const topic = uniqueTopic('bypass');
-    const p = await make(topic, {
-      batching: { lingerMs: 60_000 },
-      core: { clock: time, timers: time },
-    });
+    const p = await make(topic, { batching: { lingerMs: 60_000 } });
     const fifoTopic = uniqueTopic('bypass-fifo');
     broker.createTopic(fifoTopic, { type: 'FIFO' });
     const delayTopic = uniqueTopic('bypass-delay');
