@@ -9,6 +9,13 @@
 
 // Symbols below are for users.
 export type { ConsumerClientOptions } from './consumer/client-options.js';
+export {
+  type IdempotencyStore,
+  type IdempotentOptions,
+  idempotentListener,
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+} from './consumer/idempotent-listener.js';
 export { PushConsumer, type PushConsumerStats } from './consumer/push-consumer.js';
 export type {
   ConsumeContext,

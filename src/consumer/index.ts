@@ -12,6 +12,13 @@ export {
   type SimpleConsumerOptions,
   type SimpleConsumerShutdownOptions,
 } from './simple-consumer.js';
+export {
+  type IdempotencyStore,
+  type IdempotentOptions,
+  idempotentListener,
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+} from './idempotent-listener.js';
 export { PushConsumer, type PushConsumerStats } from './push-consumer.js';
 export {
   LitePushConsumer,
