@@ -15,7 +15,7 @@ import { describeType } from '../model/text.js';
  * or `lingerMs` after its first message, whichever comes first.
  */
 export interface BatchingOptions {
-  /** Most messages per request (1–{@link MAX_BATCH_MESSAGES}). @defaultValue 128 */
+  /** Most messages per request (1–1024). @defaultValue 128 */
   maxMessages?: number | undefined;
   /**
    * Most body bytes per request (sum of the bodies; 1 to 4 MiB, and never more than the server's

@@ -17,6 +17,10 @@
  * it → attempts (`send-retry.ts`), isolating endpoints that fail (`isolation.ts`). The message id is
  * generated once; the born timestamp is re-stamped on every attempt.
  *
+ * With `batching` on, `send()` of a NORMAL message hands it (validated, traced, with its id) to the
+ * auto-batcher (`auto-batcher.ts`); each batch then takes the path above as one request, and its
+ * response is mapped back to each caller (`batch-results.ts`).
+ *
  * @packageDocumentation
  */
 
@@ -113,7 +117,7 @@ interface SendPlan {
 }
 
 interface SentEntry {
-  /** Every entry of the response (each one OK, except with {@link Producer.#sendResults}). */
+  /** Every entry of the response: each one OK, unless the plan asked for `perEntry`. */
   readonly results: EntryResult[];
   readonly queue: RouteQueue;
   readonly attempts: number;
