@@ -554,16 +554,28 @@ export class Producer {
   /**
    * Sends one auto-batch as one request (retried as a whole, with the same message ids) and settles
    * each caller from its entry (see `batch-results.ts`). The request's budget is the shortest left
-   * among its callers' `timeoutMs`.
+   * among its callers' `timeoutMs`; a caller whose budget ran out while it waited rejects with
+   * `TIMEOUT` and is left out.
    */
-  async #flushBatch(topic: string, items: readonly BatchItem<BatchedSend>[]): Promise<void> {
+  async #flushBatch(topic: string, waiting: readonly BatchItem<BatchedSend>[]): Promise<void> {
     const now = this.#core.clock.monotonic();
     let timeoutMs: number | undefined;
-    for (const { message } of items) {
-      if (message.deadlineAt === undefined) continue;
-      const left = Math.max(1, message.deadlineAt - now);
-      timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left);
+    const items: BatchItem<BatchedSend>[] = [];
+    for (const item of waiting) {
+      const { deadlineAt } = item.message;
+      if (deadlineAt === undefined) {
+        items.push(item);
+      } else if (deadlineAt <= now) {
+        // Its budget ran out while it waited: it is left out of the request, nothing sent for it.
+        item.reject(
+          new RocketMQError('The send timed out before its batch was sent', 'TIMEOUT', { retriable: true }),
+        );
+      } else {
+        items.push(item);
+        timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, deadlineAt - now);
+      }
     }
+    if (items.length === 0) return;
     let server: ServerAddress | undefined;
     const fanOut: SendOperation = {
       traceProperties: () => ({}),

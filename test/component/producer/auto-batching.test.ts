@@ -152,7 +152,7 @@ describe('Producer auto-batching (in-process broker, manual time)', () => {
     assert.equal(new Set(receipts.map((r) => r.messageId)).size, 3);
   });
 
-  test("abort before the flush removes the caller's message: nothing sent for it", async () => {
+  test("abort (or a spent timeoutMs) before the flush removes the caller's message: nothing sent for it", async () => {
     const topic = uniqueTopic('abort');
     const p = await make(topic);
     const stored0 = broker.stats().stored;
@@ -168,6 +168,18 @@ describe('Producer auto-batching (in-process broker, manual time)', () => {
     await Promise.all([kept.promise, kept2.promise]);
     assert.equal(sends(), 1);
     assert.equal(broker.stats().stored - stored0, 2, 'the aborted message was not sent');
+    // A caller whose timeoutMs runs out while it waits is left out (TIMEOUT); the others still go.
+    const before = sends();
+    const storedBefore = broker.stats().stored;
+    const short = p.send({ topic, body: 'too-late' }, { timeoutMs: 10 });
+    const patient = settled(p.send({ topic, body: 'patient' }));
+    await settleIo();
+    time.advance(50);
+    await rejectsWith(short, 'TIMEOUT');
+    await drive(time, () => patient.done, 'the patient one sent', { stepMs: 0 });
+    await patient.promise;
+    assert.equal(sends() - before, 1);
+    assert.equal(broker.stats().stored - storedBefore, 1, 'only the patient one stored');
     const early = new AbortController();
     early.abort();
     await rejectsWith(p.send({ topic, body: 'never' }, { signal: early.signal }), 'ABORTED');
