@@ -31,14 +31,32 @@ export const SEND_LEVELS_QUICK = [1, 16] as const;
 export const CONSUME_CONCURRENCY = 4;
 export const RECEIVE_BATCH = 32;
 export const BODY_SIZE = 1024;
+/** Auto-batching on vs off: concurrency and body size of the comparison. */
+export const BATCHING_CONCURRENCY = 256;
+export const BATCHING_BODY_SIZE = 256;
 
 interface Cell {
   scenario: ScenarioName;
   concurrency?: number;
   consumer?: 'simple' | 'push';
+  batching?: boolean;
 }
 
-function cells(target: Target, quick: boolean, sendLevels?: readonly number[]): Cell[] {
+/** rocketmq-ts only (the other clients have no auto-batching): off then on. */
+const BATCHING_CELLS: readonly Cell[] = [false, true].map((batching) => ({
+  scenario: 'send-batching',
+  concurrency: BATCHING_CONCURRENCY,
+  batching,
+}));
+
+function cells(
+  target: Target,
+  quick: boolean,
+  sendLevels?: readonly number[],
+  scenarios?: readonly ScenarioName[],
+): Cell[] {
+  // Quick runs (the CI smoke) leave the comparison out unless it is asked for by name.
+  const batching = !quick || scenarios?.includes('send-batching') === true ? BATCHING_CELLS : [];
   const send = (sendLevels ?? (quick ? SEND_LEVELS_QUICK : SEND_LEVELS_FULL)).map((c) => ({
     scenario: 'send' as const,
     concurrency: c,
@@ -46,6 +64,7 @@ function cells(target: Target, quick: boolean, sendLevels?: readonly number[]): 
   if (target === 'fake') {
     return [
       ...send,
+      ...batching,
       { scenario: 'receive', concurrency: CONSUME_CONCURRENCY },
       { scenario: 'consume', concurrency: CONSUME_CONCURRENCY },
       { scenario: 'push-consume' },
@@ -56,6 +75,7 @@ function cells(target: Target, quick: boolean, sendLevels?: readonly number[]): 
   }
   return [
     ...send,
+    ...batching,
     { scenario: 'consume', concurrency: CONSUME_CONCURRENCY },
     { scenario: 'e2e', consumer: 'simple' },
     { scenario: 'e2e', consumer: 'push' },
@@ -79,10 +99,12 @@ export function plan(target: Target, options: PlanOptions): PlannedSpec[] {
   const sharedTopic = `bench-${target}-${options.runId}`;
   let serial = 0;
   for (let run = 1; run <= options.runs; run++) {
-    for (const cell of cells(target, options.quick, options.sendLevels)) {
+    for (const cell of cells(target, options.quick, options.sendLevels, options.scenarios)) {
       if (!wanted(cell.scenario)) continue;
       const rotation = (run - 1) % options.clients.length;
-      const clients = [...options.clients.slice(rotation), ...options.clients.slice(0, rotation)];
+      const rotated = [...options.clients.slice(rotation), ...options.clients.slice(0, rotation)];
+      const clients =
+        cell.scenario === 'send-batching' ? rotated.filter((c) => c === 'rocketmq-ts') : rotated;
       for (const client of clients) {
         const fresh = target === 'broker' && (cell.scenario === 'consume' || cell.scenario === 'e2e');
         const id = `${options.runId}-${serial++}`;
@@ -95,7 +117,8 @@ export function plan(target: Target, options: PlanOptions): PlannedSpec[] {
           ...timing(target, cell.scenario, options.quick),
           topic: fresh ? `bench-${cell.scenario}-${id}` : sharedTopic,
           group: `bench-g-${id}`,
-          bodySize: BODY_SIZE,
+          bodySize: cell.scenario === 'send-batching' ? BATCHING_BODY_SIZE : BODY_SIZE,
+          batching: cell.batching,
           batch: RECEIVE_BATCH,
           messages:
             cell.scenario === 'memory'

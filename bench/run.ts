@@ -7,7 +7,9 @@
  *   --runs N              runs per cell (default 3; quick 1)
  *   --targets fake,broker which targets (default both; quick: fake)
  *   --clients a,b         subset of rocketmq-ts,official,raw-grpc
- *   --scenarios a,b       subset of send,receive,consume,push-consume,memory,startup,e2e
+ *   --scenarios a,b       subset of send,send-batching,receive,consume,push-consume,memory,startup,e2e
+ *                         (send-batching: rocketmq-ts auto-batching off vs on, c=256, 256-byte
+ *                         bodies; in quick runs only when named here)
  *   --send-levels 16,64   send concurrencies instead of the default 1,16,64,256 (quick: 1,16)
  *   --own-broker          start a broker of our own instead of using ROCKETMQ_ENDPOINT
  *   --build / --no-build  measure the tsc build of src/ (default for full runs) or src/ through tsx

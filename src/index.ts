@@ -9,6 +9,13 @@
 
 // Symbols below are for users.
 export type { ConsumerClientOptions } from './consumer/client-options.js';
+export {
+  type IdempotencyStore,
+  type IdempotentOptions,
+  idempotentListener,
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+} from './consumer/idempotent-listener.js';
 export { PushConsumer, type PushConsumerStats } from './consumer/push-consumer.js';
 export type {
   ConsumeContext,
@@ -98,6 +105,7 @@ export {
   type PinoLike,
   pinoLikeLogger,
 } from './observability/logger.js';
+export type { BatchingOptions } from './producer/batching-options.js';
 export type {
   CallOptions,
   ProducerOptions,

@@ -36,7 +36,11 @@ export async function createRocketmqTsAdapter(config: AdapterConfig): Promise<Cl
 }
 
 function producerAdapter(lib: Lib, config: AdapterConfig): ClientAdapter {
-  const producer = new lib.Producer({ endpoints: config.endpoint, topics: [config.topic] });
+  const producer = new lib.Producer({
+    endpoints: config.endpoint,
+    topics: [config.topic],
+    ...(config.batching === true ? { batching: true } : {}),
+  });
   const { topic } = config;
   return {
     client: CLIENT,

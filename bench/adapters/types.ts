@@ -30,6 +30,8 @@ export interface AdapterConfig {
   readonly invisibleDurationMs: number;
   /** push-consumer: the handler. */
   readonly onMessage?: PushHandler | undefined;
+  /** producer: auto-batching of sends, for clients that have it (rocketmq-ts). */
+  readonly batching?: boolean | undefined;
   /** push-consumer: upper bound of the client-side cache (prefetch), in messages. */
   readonly maxCachedMessages?: number | undefined;
 }

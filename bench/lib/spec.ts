@@ -3,7 +3,15 @@ import type { ClientName } from '../adapters/types.js';
 
 export type Target = 'fake' | 'broker';
 
-export type ScenarioName = 'send' | 'receive' | 'consume' | 'push-consume' | 'memory' | 'startup' | 'e2e';
+export type ScenarioName =
+  | 'send'
+  | 'send-batching'
+  | 'receive'
+  | 'consume'
+  | 'push-consume'
+  | 'memory'
+  | 'startup'
+  | 'e2e';
 
 /** One measurement of one client (one worker process runs one or more). */
 export interface RunSpec {
@@ -30,6 +38,8 @@ export interface RunSpec {
   readonly awaitDurationMs: number;
   /** Bound of each client shutdown (the worker exits afterwards anyway). @defaultValue 10000 */
   readonly shutdownTimeoutMs?: number | undefined;
+  /** send-batching: the producer's auto-batching on (its defaults) or off. */
+  readonly batching?: boolean | undefined;
   /** memory: a cache that stops growing for this long counts as full. @defaultValue 3000 */
   readonly fillIdleMs?: number | undefined;
 }
@@ -60,10 +70,14 @@ export interface RunResult {
 }
 
 /** The row key of a spec. */
-export function variantOf(spec: Pick<RunSpec, 'scenario' | 'concurrency' | 'batch' | 'consumer'>): string {
+export function variantOf(
+  spec: Pick<RunSpec, 'scenario' | 'concurrency' | 'batch' | 'consumer' | 'batching'>,
+): string {
   switch (spec.scenario) {
     case 'send':
       return `c=${spec.concurrency}`;
+    case 'send-batching':
+      return `c=${spec.concurrency} auto-batching ${spec.batching === true ? 'on' : 'off'}`;
     case 'receive':
     case 'consume':
       return `batch=${spec.batch} c=${spec.concurrency}`;

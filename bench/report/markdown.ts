@@ -23,6 +23,7 @@ const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toF
 
 const SCENARIO_LABEL: Record<ScenarioName, string> = {
   send: 'send',
+  'send-batching': 'send with auto-batching on vs off (rocketmq-ts, 256-byte bodies)',
   receive: 'receive',
   consume: 'consume (receive + ack)',
   'push-consume': 'consume (push consumer)',
@@ -138,6 +139,28 @@ function startupTable(rows: readonly Row[]): string[] {
   return out;
 }
 
+/** rocketmq-ts sends with auto-batching off and on, per target, with the on ÷ off ratio. */
+function batchingTable(rows: readonly Row[]): string[] {
+  const out = [
+    '| target | variant | off msgs/s | on msgs/s | on ÷ off | off p50 ms | on p50 ms |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const target of ['fake', 'broker'] as const) {
+    const variants = variantsOf(rows, target, 'send-batching').map((v) =>
+      v.replace(/ auto-batching (on|off)$/, ''),
+    );
+    for (const variant of new Set(variants)) {
+      const get = (mode: 'on' | 'off') =>
+        findRow(rows, target, 'send-batching', `${variant} auto-batching ${mode}`, 'rocketmq-ts');
+      const [off, on] = [get('off'), get('on')];
+      out.push(
+        `| ${target} | ${variant} | ${cell(off, (v) => n(v.msgsPerSec))} | ${cell(on, (v) => n(v.msgsPerSec))} | ${x(ratio(on?.msgsPerSec, off?.msgsPerSec))} | ${cell(off, (v) => n(v.p50Ms, 2))} | ${cell(on, (v) => n(v.p50Ms, 2))} |`,
+      );
+    }
+  }
+  return out;
+}
+
 function checksTable(checks: readonly TargetCheck[]): string[] {
   const out = ['| target | goal | measured | met |', '|---|---:|---:|:---:|'];
   for (const c of checks) {
@@ -174,6 +197,9 @@ export function renderMarkdown(input: ReportInput): string {
       '',
     );
     lines.push(...throughputTable(rows, target), '', ...detailTable(rows, target), '');
+  }
+  if (rows.some((r) => r.scenario === 'send-batching')) {
+    lines.push(`## ${SCENARIO_LABEL['send-batching']}`, '', ...batchingTable(rows), '');
   }
   if (rows.some((r) => r.scenario === 'e2e')) {
     lines.push('## End-to-end latency, send → handler (real broker)', '', ...e2eTable(rows), '');

@@ -15,7 +15,7 @@ export type Scenario = (ctx: ScenarioContext) => Promise<RunResult>;
 export function configFor(
   spec: RunSpec,
   role: Role,
-  extra: Partial<Pick<AdapterConfig, 'onMessage' | 'maxCachedMessages'>> = {},
+  extra: Partial<Pick<AdapterConfig, 'onMessage' | 'maxCachedMessages' | 'batching'>> = {},
 ): AdapterConfig {
   return {
     endpoint: spec.endpoint,

@@ -10,6 +10,7 @@ import { consume, pushConsume, receive, send } from './throughput.js';
 export function scenarioFor(spec: RunSpec): Scenario {
   switch (spec.scenario) {
     case 'send':
+    case 'send-batching':
       return send;
     case 'receive':
       return receive;

@@ -12,7 +12,10 @@ const FIRST_MESSAGE_LIMIT_MS = 15_000;
 const fakeOf = (target: string, endpoint: string) => (target === 'fake' ? endpoint : undefined);
 
 export const send: Scenario = async ({ spec, factory }) => {
-  const adapter = await createAdapter(factory, configFor(spec, 'producer'));
+  const adapter = await createAdapter(
+    factory,
+    configFor(spec, 'producer', spec.batching === undefined ? {} : { batching: spec.batching }),
+  );
   await adapter.start();
   try {
     const body = Buffer.alloc(spec.bodySize, 'x');

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export { type BatchingOptions, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from './batching-options.js';
 export { EndpointIsolation } from './isolation.js';
 export {
   type CallOptions,

@@ -16,6 +16,7 @@ import type { ClientCoreOptions } from '../protocol/client-core.js';
 import { type Interceptor, validateInterceptors } from '../protocol/interceptors.js';
 import type { Credentials, CredentialsProvider } from '../rpc/auth/credentials.js';
 import type { TlsConfig } from '../rpc/channel-pool.js';
+import { type BatchingOptions, type ResolvedBatching, resolveBatching } from './batching-options.js';
 
 /** What a transaction checker answers; `UNKNOWN` leaves the transaction for the broker's next check. */
 export type TransactionCheckResult = 'COMMIT' | 'ROLLBACK' | 'UNKNOWN';
@@ -63,6 +64,11 @@ export interface ProducerOptions {
    * `protocol/interceptors.ts`). @defaultValue none
    */
   interceptors?: readonly Interceptor[] | undefined;
+  /**
+   * Auto-batching of `send()` calls of NORMAL messages (see {@link BatchingOptions}); `true` for the
+   * defaults. Other message types, `sendBatch` and transactions are never batched. @defaultValue off
+   */
+  batching?: BatchingOptions | boolean | undefined;
   // ── tuning and test seams ──
   /** Period of the health probe of isolated endpoints (a Heartbeat). @defaultValue 10 s */
   isolationProbeIntervalMs?: number | undefined;
@@ -88,6 +94,7 @@ export interface ResolvedProducerOptions extends ProducerOptions {
   readonly maxAttempts: number;
   readonly isolationProbeIntervalMs: number;
   readonly interceptors: readonly Interceptor[];
+  readonly batching: ResolvedBatching | undefined;
 }
 
 /** Largest accepted `maxAttempts`. */
@@ -148,6 +155,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     maxAttempts,
     isolationProbeIntervalMs,
     interceptors: validateInterceptors(options.interceptors),
+    batching: resolveBatching(options.batching),
   };
 }
 

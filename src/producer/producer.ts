@@ -17,6 +17,10 @@
  * it → attempts (`send-retry.ts`), isolating endpoints that fail (`isolation.ts`). The message id is
  * generated once; the born timestamp is re-stamped on every attempt.
  *
+ * With `batching` on, `send()` of a NORMAL message hands it (validated, traced, with its id) to the
+ * auto-batcher (`auto-batcher.ts`); each batch then takes the path above as one request, and its
+ * response is mapped back to each caller (`batch-results.ts`).
+ *
  * @packageDocumentation
  */
 
@@ -27,6 +31,7 @@ import { type Closing, Lifecycle } from '../internal/lifecycle.js';
 import type { ResourceSnapshot } from '../internal/resource-count.js';
 import type { TaskHandle } from '../internal/scheduler.js';
 import { type MessageInit, type PreparedMessage, validateMessage } from '../model/message.js';
+import type { ServerAddress } from '../observability/messaging-attributes.js';
 import { MessageIdGenerator } from '../model/message-id.js';
 import type { MessageView } from '../model/message-view.js';
 import { createSendReceipt, type SendReceipt } from '../model/send-receipt.js';
@@ -38,10 +43,11 @@ import { sendHeartbeat } from '../protocol/lifecycle-convert.js';
 import { InterceptorChain } from '../protocol/interceptors.js';
 import type { RouteQueue } from '../protocol/route.js';
 import {
+  type EntryResult,
   type OutgoingMessage,
   recallMessage,
   type SendEntry,
-  sendMessages,
+  sendMessageResults,
 } from '../protocol/send-convert.js';
 import { DEFAULT_PRODUCER_RETRY_POLICY } from '../protocol/settings.js';
 import type { CommandContext, WireMessage } from '../protocol/telemetry-session.js';
@@ -51,6 +57,8 @@ import {
   type TransactionDecision,
 } from '../protocol/transaction-convert.js';
 import { endpointKey } from '../rpc/endpoints.js';
+import { AutoBatcher, type BatchItem } from './auto-batcher.js';
+import { perMessageResults } from './batch-results.js';
 import { BrokerAvoidance } from './broker-avoidance.js';
 import { EndpointIsolation } from './isolation.js';
 import {
@@ -99,13 +107,28 @@ const THROTTLE_JITTER = 0.2;
 interface SendPlan {
   readonly messages: readonly OutgoingMessage[];
   readonly topic: string;
+  /**
+   * Entries are returned as they are, failed ones included, unless every one failed (then the first
+   * error is the attempt's error). Without it, any failed entry fails the attempt.
+   */
+  readonly perEntry?: boolean | undefined;
   readonly type: PreparedMessage['type'];
   readonly messageGroup?: string | undefined;
 }
 
 interface SentEntry {
-  readonly entries: SendEntry[];
+  /** Every entry of the response: each one OK, unless the plan asked for `perEntry`. */
+  readonly results: EntryResult[];
   readonly queue: RouteQueue;
+  readonly attempts: number;
+}
+
+/** A message waiting for auto-batching, with its caller's publish operation and deadline. */
+interface BatchedSend {
+  readonly outgoing: OutgoingMessage;
+  readonly op: SendOperation;
+  /** Monotonic time by which the caller's `timeoutMs` ends. */
+  readonly deadlineAt: number | undefined;
 }
 
 /** A message validated without its trace properties yet. */
@@ -139,6 +162,7 @@ export class Producer {
   readonly #interceptors: InterceptorChain;
   /** Where each receipt's message was accepted (EndTransaction goes there). */
   readonly #acceptedBy = new WeakMap<SendReceipt, RouteQueue['endpoints']>();
+  readonly #batcher: AutoBatcher<BatchedSend> | undefined;
   #starting: Promise<void> | undefined;
   #probe: TaskHandle | undefined;
   #throttle: { readonly from: BackoffPolicy; readonly policy: BackoffPolicy } | undefined;
@@ -193,6 +217,14 @@ export class Producer {
     this.#isolation = new EndpointIsolation(this.#logger);
     this.#avoidance = new BrokerAvoidance(this.#core.clock);
     this.#selector = new SendQueueSelector(this.#random);
+    if (o.batching !== undefined) {
+      this.#batcher = new AutoBatcher({
+        limits: o.batching,
+        scheduler: this.#core.scheduler,
+        serverMaxBytes: () => this.#core.settings.current.maxBodySizeBytes,
+        flush: (topic, items) => this.#flushBatch(topic, items),
+      });
+    }
   }
 
   /** The client id. */
@@ -287,10 +319,15 @@ export class Producer {
       try {
         const prepared = this.#traced(message, validated, false, op.traceProperties(opts));
         if (this.#core.state !== 'running') await this.#ready();
-        if (this.#interceptors.empty) return await this.#sendOne(prepared, opts, op);
+        const batcher = prepared.type === 'NORMAL' ? this.#batcher : undefined;
+        const run =
+          batcher === undefined
+            ? () => this.#sendOne(prepared, opts, op)
+            : () => this.#enqueue(batcher, prepared, opts, op);
+        if (this.#interceptors.empty) return await run();
         return await this.#interceptors.around(
           { point: 'send', topic: prepared.topic, messages: [message] },
-          () => this.#sendOne(prepared, opts, op),
+          run,
           (r) => ({ receipts: [r] }),
         );
       } catch (err) {
@@ -348,7 +385,9 @@ export class Producer {
           const sent = await this.#send({ messages: outgoing, topic, type: 'NORMAL' }, opts, op);
           return Object.freeze({
             messageIds: Object.freeze(outgoing.map((m) => m.messageId)),
-            entries: Object.freeze(sent.entries.map((e) => this.#receipt(e, e.messageId, sent.queue))),
+            entries: Object.freeze(
+              okEntries(sent.results).map((e) => this.#receipt(e, e.messageId, sent.queue)),
+            ),
           });
         };
         if (this.#interceptors.empty) return await sendAll();
@@ -496,7 +535,74 @@ export class Producer {
       opts,
       op,
     );
-    return this.#receipt(sent.entries[0]!, messageId, sent.queue);
+    return this.#receipt(okEntries(sent.results)[0]!, messageId, sent.queue);
+  }
+
+  /** Auto-batching: the message waits in its topic's batch (see `auto-batcher.ts`). */
+  #enqueue(
+    batcher: AutoBatcher<BatchedSend>,
+    prepared: PreparedMessage,
+    opts: SendOptions,
+    op: SendOperation,
+  ): Promise<SendReceipt> {
+    const deadlineAt =
+      opts.timeoutMs === undefined ? undefined : this.#core.clock.monotonic() + opts.timeoutMs;
+    const item: BatchedSend = { outgoing: { prepared, messageId: this.#ids.next() }, op, deadlineAt };
+    return batcher.add(prepared.topic, item, prepared.body.length, opts.signal);
+  }
+
+  /**
+   * Sends one auto-batch as one request (retried as a whole, with the same message ids) and settles
+   * each caller from its entry (see `batch-results.ts`). The request's budget is the shortest left
+   * among its callers' `timeoutMs`; a caller whose budget ran out while it waited rejects with
+   * `TIMEOUT` and is left out.
+   */
+  async #flushBatch(topic: string, waiting: readonly BatchItem<BatchedSend>[]): Promise<void> {
+    const now = this.#core.clock.monotonic();
+    let timeoutMs: number | undefined;
+    const items: BatchItem<BatchedSend>[] = [];
+    for (const item of waiting) {
+      const { deadlineAt } = item.message;
+      if (deadlineAt === undefined) {
+        items.push(item);
+      } else if (deadlineAt <= now) {
+        // Its budget ran out while it waited: it is left out of the request, nothing sent for it.
+        item.reject(
+          new RocketMQError('The send timed out before its batch was sent', 'TIMEOUT', { retriable: true }),
+        );
+      } else {
+        items.push(item);
+        timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, deadlineAt - now);
+      }
+    }
+    if (items.length === 0) return;
+    let server: ServerAddress | undefined;
+    const fanOut: SendOperation = {
+      traceProperties: () => ({}),
+      attemptFailed: (attempt, err, s) => {
+        for (const { message } of items) message.op.attemptFailed(attempt, err, s);
+      },
+      succeed: (_id, _attempts, s) => {
+        server = s;
+      },
+      fail: () => {},
+    };
+    const sent = await this.#send(
+      { messages: items.map((i) => i.message.outgoing), topic, type: 'NORMAL', perEntry: true },
+      { timeoutMs },
+      fanOut,
+    );
+    const results = perMessageResults(sent.results, items.length);
+    items.forEach((item, i) => {
+      const r = results[i]!;
+      if (!r.ok) {
+        item.reject(r.error);
+        return;
+      }
+      const messageId = item.message.outgoing.messageId;
+      item.message.op.succeed(messageId, sent.attempts, server);
+      item.resolve(this.#receipt(r.entry, messageId, sent.queue));
+    });
   }
 
   #receipt(entry: SendEntry, messageId: string, queue: RouteQueue): SendReceipt {
@@ -547,17 +653,21 @@ export class Producer {
       sleep: (ms, s) => core.scheduler.sleep(ms, s),
       attempt: async (queue, attempt, timeoutMs) => {
         attempts = attempt;
-        const entries = await sendMessages(
+        const results = await sendMessageResults(
           core.rpc,
           queue.endpoints,
           plan.messages,
           { namespace, bornHost, now: core.clock.now(), queueId: queue.queueId },
           { signal, timeoutMs },
         );
+        const failed = results.find((r) => !r.ok);
+        if (failed !== undefined && (plan.perEntry !== true || results.every((r) => !r.ok))) {
+          throw failed.error;
+        }
         if (attempt > 1) {
           this.#logger.debug('send succeeded after retry', { topic: plan.topic, attempt });
         }
-        return { entries, queue };
+        return { results, queue, attempts: attempt };
       },
       onFailure: (queue, error, attempt) => {
         op.attemptFailed(attempt, error, queue.endpoints.addresses[0]);
@@ -680,12 +790,27 @@ export class Producer {
 
   async #shutdown(closing: Closing): Promise<void> {
     this.#probe?.cancel();
+    const batcher = this.#batcher;
+    if (batcher !== undefined) {
+      // Graceful: waiting batches go out now; forced (destroy, bound): their callers reject, unsent.
+      const drop = (): void => batcher.rejectAll(closedError('The producer was destroyed'));
+      if (closing.signal.aborted) drop();
+      else {
+        closing.signal.addEventListener('abort', drop, { once: true });
+        void batcher.flushAll();
+      }
+    }
     // Sends in flight get the bound; the lifecycle rejects those still running when it is reached.
     await closing.drainCalls();
     await this.#core.shutdown({ timeoutMs: closing.remaining(), signal: closing.signal });
     this.#isolation.clear();
     this.#avoidance.clear();
   }
+}
+
+/** The OK entries of a response. */
+function okEntries(results: readonly EntryResult[]): SendEntry[] {
+  return results.flatMap((r) => (r.ok ? [r.entry] : []));
 }
 
 function closedError(message = 'The producer was shut down'): RocketMQError {

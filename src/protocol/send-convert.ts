@@ -44,6 +44,11 @@ export interface SendEntry {
   readonly offset: bigint;
 }
 
+/** The outcome of one entry of a SendMessage response. */
+export type EntryResult =
+  | { readonly ok: true; readonly entry: SendEntry }
+  | { readonly ok: false; readonly error: RocketMQError };
+
 /**
  * Sends one SendMessage request and evaluates the answer: the first entry whose status is not OK
  * decides; else a non-OK top-level status; a response without entries is an `INTERNAL` error.
@@ -57,6 +62,26 @@ export async function sendMessages(
   attempt: SendAttempt,
   options: CallOptions = {},
 ): Promise<SendEntry[]> {
+  const results = await sendMessageResults(rpc, endpoints, messages, attempt, options);
+  return results.map((r) => {
+    if (!r.ok) throw r.error;
+    return r.entry;
+  });
+}
+
+/**
+ * Sends one SendMessage request and returns each entry's outcome, in the order of the response. A
+ * non-OK top-level status with no failed entry, or a response without entries, throws.
+ *
+ * @throws RocketMQError transport errors, the top-level status, `INTERNAL` for no entry.
+ */
+export async function sendMessageResults(
+  rpc: RpcClient,
+  endpoints: Endpoints,
+  messages: readonly OutgoingMessage[],
+  attempt: SendAttempt,
+  options: CallOptions = {},
+): Promise<EntryResult[]> {
   const request = new EncodedRequest<typeof MessagingService.method.sendMessage.input>(
     encodeSendMessageRequest(
       messages.map((m) => ({
@@ -77,24 +102,30 @@ export async function sendMessages(
     request,
     options,
   );
-  for (const entry of response.entries) {
-    if (!isOk(entry.status)) throw statusError(entry.status, { requestId })!;
-  }
-  if (response.status !== undefined && !isOk(response.status)) {
+  const results: EntryResult[] = response.entries.map((e) =>
+    isOk(e.status)
+      ? {
+          ok: true,
+          entry: {
+            messageId: e.messageId,
+            transactionId: e.transactionId,
+            recallHandle: e.recallHandle,
+            offset: e.offset,
+          },
+        }
+      : { ok: false, error: statusError(e.status, { requestId })! },
+  );
+  const entryFailed = results.some((r) => !r.ok);
+  if (!entryFailed && response.status !== undefined && !isOk(response.status)) {
     throw statusError(response.status, { requestId })!;
   }
-  if (response.entries.length === 0) {
+  if (results.length === 0) {
     throw new RocketMQError('The SendMessage response carries no result entry', 'INTERNAL', {
       requestId,
       retriable: false,
     });
   }
-  return response.entries.map((e) => ({
-    messageId: e.messageId,
-    transactionId: e.transactionId,
-    recallHandle: e.recallHandle,
-    offset: e.offset,
-  }));
+  return results;
 }
 
 /**
