@@ -1,4 +1,5 @@
 /** Machine, versions and load of a run, recorded with its results. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import { canPin, ROOT } from './children.js';
 
 export interface Environment {
   readonly date: string;
+  /** The measured commit (`git rev-parse HEAD`, `+dirty` with uncommitted changes), or `unknown`. */
+  readonly commit: string;
   readonly cpu: string;
   readonly cores: number;
   readonly memoryGiB: number;
@@ -33,9 +36,20 @@ function packageVersion(name: string): string {
   }
 }
 
+function gitCommit(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function describeEnvironment(): Environment {
   return {
     date: new Date().toISOString(),
+    commit: gitCommit(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 1024 ** 3),

@@ -177,6 +177,7 @@ export function renderMarkdown(input: ReportInput): string {
   const lines: string[] = [];
   lines.push(`# Benchmark run ${env.date} (${input.mode})`, '');
   lines.push(
+    `- Commit: ${env.commit ?? 'not recorded'}`,
     `- Machine: ${env.cpu}, ${env.cores} cores, ${env.memoryGiB} GiB, ${env.os}`,
     `- Node ${env.node}; ${Object.entries(env.versions)
       .map(([k, v]) => `${k} ${v}`)
