@@ -80,7 +80,7 @@ function checkTimeout(what: string, v: unknown): void {
  * await admin.start();
  * await admin.createTopic('orders', { type: 'FIFO', queues: 4 });
  * await admin.createGroup('billing', { fifo: true, maxDeliveryAttempts: 5 });
- * console.log((await admin.lag('billing')).totalLag);
+ * const { totalLag } = await admin.lag('billing');
  * await admin.shutdown();
  * ```
  */

@@ -20,7 +20,7 @@ export interface QueueRef {
  * @example
  * ```ts
  * const receipt = await producer.send({ topic: 'orders', body: 'hi' });
- * console.log(receipt.messageId, receipt.queue.brokerName, receipt.offset);
+ * const { messageId, offset } = receipt; // and receipt.queue.brokerName
  * ```
  */
 export interface SendReceipt {

@@ -81,7 +81,7 @@ function checkTimeout(what: string, v: unknown): void {
  * await admin.start();
  * await admin.createTopic('orders', { type: 'FIFO', queues: 4 });
  * await admin.createGroup('billing', { fifo: true });
- * console.log((await admin.lag('billing', { topic: 'orders' })).totalLag);
+ * const { totalLag } = await admin.lag('billing', { topic: 'orders' });
  * ```
  */
 export class InProcessAdmin implements AdminApi {

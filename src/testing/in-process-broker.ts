@@ -333,7 +333,7 @@ export class InProcessBroker {
    * ```ts
    * broker.sendCommand(clientId, { type: 'print-thread-stack-trace', nonce: 'n1' });
    * const reply = await broker.waitForTelemetryReply((r) => r.type === 'thread-stack-trace' && r.nonce === 'n1');
-   * console.log(reply.threadStackTrace);
+   * const { threadStackTrace } = reply;
    * ```
    * @returns false when the client has no open Telemetry stream.
    * @throws TypeError for an unknown command type or a message without topic or body.

@@ -19,7 +19,7 @@
  * broker.createConsumerGroup('billing', { fifo: true, maxDeliveryAttempts: 5 });
  * // … run a client against broker.endpoint; move time with time.advance(ms) …
  * broker.faults.failNext('SendMessage', 2, { code: 42900 }); // TOO_MANY_REQUESTS
- * console.log(broker.stats().calls.SendMessage);
+ * const sends = broker.stats().calls.SendMessage;
  * await broker.shutdown();
  * ```
  *
